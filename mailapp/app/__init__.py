@@ -1,0 +1,4 @@
+"""Composition root: builds the engine, runs the qasync loop, the command line.
+
+Imports: anything.
+"""

@@ -1,0 +1,177 @@
+"""Turning the data part of one framed response into nested Python values, without recursion.
+
+Imports: the standard library, mailapp.core and this package's framer module only.
+
+Value mapping (lossless): quoted strings and literals -> bytes (escapes removed), atoms and
+numbers -> str (Latin-1, so `.encode("latin-1")` gives the bytes back), NIL -> None,
+parenthesised lists -> list. A bracketed section is part of its atom ("BODY[HEADER.FIELDS
+(SUBJECT)]<0>"). Nesting uses an explicit stack with a depth limit; the regular expression
+finds the tokens of a whole line in one call, so the work is linear in the response size.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mailapp.core.errors import LimitExceededError, ParseError
+from mailapp.protocols.imap.framer import find_literal
+
+__all__ = ["DEFAULT_MAX_DEPTH", "freeze", "tokenize", "unquote"]
+
+DEFAULT_MAX_DEPTH = 128
+
+_TOKEN = re.compile(
+    rb" *(?:"
+    rb'("[^"\\\r\n]*(?:\\[^\r\n][^"\\\r\n]*)*")'  # 1: quoted string, with its quotes
+    # 2: atom; a bracketed part may hold spaces and parentheses (BODY[HEADER.FIELDS (A B)]).
+    # Its length is capped so a line full of "[" cannot make the scan quadratic.
+    rb'|((?:[^\x00-\x20\x7f()"{\[\]]+|\[[^\]\r\n]{0,1024}\]|[\[\]])+)'
+    rb"|(\()"  # 3
+    rb"|(\))"  # 4
+    rb"|([^ ]))",  # 5: anything else is an error
+    re.S,
+)
+_ESCAPE = re.compile(rb"\\(.)", re.S)
+# What sends a segment to the regex path: anything but atoms, spaces and parentheses outside
+# quoted strings, and escapes or line breaks inside them.
+_UNSAFE_OUTSIDE = re.compile(rb"[\x00-\x1f\x7f{\[\]]")
+_UNSAFE_QUOTED = re.compile(rb"[\\\r\n]")
+
+
+def unquote(quoted: bytes) -> bytes:
+    """The content of a quoted string given with its quotes."""
+    inner = quoted[1:-1]
+    if b"\\" in inner:
+        return _ESCAPE.sub(rb"\1", inner)
+    return inner
+
+
+def _snippet(raw: bytes) -> str:
+    return repr(raw[:120]) + ("..." if len(raw) > 120 else "")
+
+
+def tokenize(raw: bytes, start: int, max_depth: int = DEFAULT_MAX_DEPTH) -> list[Any]:
+    """Tokens of raw[start:], where raw is one whole response ending in CRLF."""
+    root: list[Any] = []
+    cur = root
+    stack: list[list[Any]] = []
+    end = len(raw)
+    pos = start
+    # `start` lies in the first line, so that line (and the response) begins at 0.
+    line_start = 0
+    while True:
+        eol = raw.find(b"\r\n", pos)
+        if eol < 0:
+            raise ParseError(f"IMAP response does not end with CRLF: {_snippet(raw)}")
+        literal = find_literal(raw, line_start, eol, 0)
+        segment = raw[pos : literal[0] if literal is not None else eol]
+        fast = _fast_segment(segment, cur, stack, max_depth)
+        cur = fast if fast is not None else _regex_segment(segment, cur, stack, max_depth, raw)
+        if literal is None:
+            break
+        data_start = eol + 2
+        data_end = data_start + literal[1]
+        if data_end > end:
+            raise ParseError(f"IMAP literal runs past the end of the response: {_snippet(raw)}")
+        cur.append(raw[data_start:data_end])
+        pos = line_start = data_end
+    if eol + 2 != end:
+        raise ParseError(f"Data after the end of an IMAP response: {_snippet(raw)}")
+    if stack:
+        raise ParseError(f"Unbalanced '(' in IMAP response: {_snippet(raw)}")
+    return root
+
+
+def _too_deep(max_depth: int) -> LimitExceededError:
+    return LimitExceededError(f"IMAP response nests deeper than {max_depth} levels.")
+
+
+def _fast_segment(
+    segment: bytes, cur: list[Any], stack: list[list[Any]], max_depth: int
+) -> list[Any] | None:
+    """The common case in C-speed pieces: split at quotes, then split the rest at spaces and
+    parentheses. Returns None (having changed nothing) when the segment needs the regex path:
+    escapes inside quoted strings, brackets, control characters or an odd number of quotes."""
+    parts = segment.split(b'"')
+    if not len(parts) & 1:
+        return None
+    outside = b' " '.join(parts[0::2])
+    if _UNSAFE_OUTSIDE.search(outside):
+        return None
+    quoted = parts[1::2]
+    if quoted and _UNSAFE_QUOTED.search(b'"'.join(quoted)):
+        return None
+    # Validated: only parenthesis balance or depth can still fail, and that error ends the
+    # whole parse, so the partly filled lists never escape.
+    next_quoted = iter(quoted).__next__
+    append = cur.append
+    for t in outside.replace(b"(", b" ( ").replace(b")", b" ) ").split():
+        if t == b'"':
+            append(next_quoted())
+        elif t == b"NIL":
+            append(None)
+        elif t == b"(":
+            new: list[Any] = []
+            append(new)
+            stack.append(cur)
+            if len(stack) > max_depth:
+                raise _too_deep(max_depth)
+            cur = new
+            append = cur.append
+        elif t == b")":
+            if not stack:
+                raise ParseError("Unbalanced ')' in IMAP response")
+            cur = stack.pop()
+            append = cur.append
+        elif len(t) == 3 and t.upper() == b"NIL":
+            append(None)
+        else:
+            append(t.decode("latin-1"))
+    return cur
+
+
+def _regex_segment(
+    segment: bytes, cur: list[Any], stack: list[list[Any]], max_depth: int, raw: bytes
+) -> list[Any]:
+    append = cur.append
+    for q, a, o, c, bad in _TOKEN.findall(segment):
+        if q:
+            append(unquote(q))
+        elif a:
+            if len(a) == 3 and a.upper() == b"NIL":
+                append(None)
+            else:
+                append(a.decode("latin-1"))
+        elif o:
+            new: list[Any] = []
+            append(new)
+            stack.append(cur)
+            if len(stack) > max_depth:
+                raise _too_deep(max_depth)
+            cur = new
+            append = cur.append
+        elif c:
+            if not stack:
+                raise ParseError(f"Unbalanced ')' in IMAP response: {_snippet(raw)}")
+            cur = stack.pop()
+            append = cur.append
+        else:
+            raise ParseError(f"Unexpected {bad!r} in IMAP response: {_snippet(raw)}")
+    return cur
+
+
+def freeze(value: Any) -> Any:
+    """Lists -> tuples, all levels, iteratively (for values kept inside frozen dataclasses)."""
+    if not isinstance(value, list):
+        return value
+    order: list[list[Any]] = []
+    todo = [value]
+    while todo:
+        lst = todo.pop()
+        order.append(lst)
+        todo.extend(x for x in lst if isinstance(x, list))
+    frozen: dict[int, tuple[Any, ...]] = {}
+    for lst in reversed(order):
+        frozen[id(lst)] = tuple(frozen[id(x)] if isinstance(x, list) else x for x in lst)
+    return frozen[id(value)]

@@ -1,0 +1,172 @@
+"""The window's actions (toolbar, menus, shortcuts), with the shortcuts Thunderbird users know.
+
+An action whose feature does not exist yet is created disabled and says so in its tooltip: it
+shows where the feature will be without pretending to work. Imports: Qt and ui.icons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QStyle
+
+from mailapp.ui.icons import themed_icon
+
+SP = QStyle.StandardPixmap
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    key: str
+    text: str  # with a mnemonic
+    shortcuts: tuple[str, ...] = ()
+    icons: tuple[str, ...] = ()
+    fallback: QStyle.StandardPixmap | None = None
+    available: bool = False  # False: the feature is not built yet, so the action is disabled
+    checkable: bool = False
+    toolbar_text: str = ""  # shorter label under the toolbar icon
+
+
+class MailActions(QObject):
+    """Every action of the main window, by key; the window connects the ones that work."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._actions: dict[str, QAction] = {}
+        for spec in self._specs():
+            self._actions[spec.key] = self._make(spec)
+
+    def _specs(self) -> tuple[ActionSpec, ...]:
+        tr = self.tr
+        return (
+            ActionSpec(
+                "get_mail",
+                tr("&Get Mail"),
+                ("F5", "Ctrl+T"),
+                ("mail-send-receive", "view-refresh"),
+                SP.SP_BrowserReload,
+                toolbar_text=tr("Get Mail"),
+            ),
+            ActionSpec(
+                "write",
+                tr("&Write"),
+                ("Ctrl+N",),
+                ("mail-message-new", "document-new"),
+                SP.SP_FileIcon,
+                toolbar_text=tr("Write"),
+            ),
+            ActionSpec(
+                "reply",
+                tr("&Reply"),
+                ("Ctrl+R",),
+                ("mail-reply-sender",),
+                SP.SP_ArrowBack,
+                toolbar_text=tr("Reply"),
+            ),
+            ActionSpec(
+                "reply_all",
+                tr("Reply &All"),
+                ("Ctrl+Shift+R",),
+                ("mail-reply-all",),
+                SP.SP_MediaSeekBackward,
+                toolbar_text=tr("Reply All"),
+            ),
+            ActionSpec(
+                "forward",
+                tr("&Forward"),
+                ("Ctrl+L",),
+                ("mail-forward",),
+                SP.SP_ArrowForward,
+                toolbar_text=tr("Forward"),
+            ),
+            ActionSpec(
+                "delete",
+                tr("&Delete"),
+                ("Del",),
+                ("edit-delete", "user-trash"),
+                SP.SP_TrashIcon,
+                toolbar_text=tr("Delete"),
+            ),
+            ActionSpec(
+                "junk",
+                tr("Mark as &Junk"),
+                ("J",),
+                ("mail-mark-junk",),
+                SP.SP_MessageBoxWarning,
+                toolbar_text=tr("Junk"),
+            ),
+            ActionSpec(
+                "search",
+                tr("&Search Messages…"),
+                ("Ctrl+K", "Ctrl+Shift+K"),
+                ("system-search", "edit-find"),
+                SP.SP_FileDialogContentsView,
+                toolbar_text=tr("Search"),
+            ),
+            ActionSpec("toggle_read", tr("Toggle &Read"), ("M",), ("mail-read",)),
+            ActionSpec("toggle_flag", tr("Toggle &Star"), ("S",), ("mail-mark-important",)),
+            ActionSpec("find", tr("&Find in Message…"), ("Ctrl+F",), ("edit-find",)),
+            ActionSpec("undo", tr("&Undo"), ("Ctrl+Z",), ("edit-undo",)),
+            ActionSpec(
+                "add_account",
+                tr("&Add Account…"),
+                (),
+                ("list-add", "contact-new"),
+                available=True,
+            ),
+            ActionSpec(
+                "quit",
+                tr("&Quit"),
+                ("Ctrl+Q",),
+                ("application-exit",),
+                SP.SP_DialogCloseButton,
+                available=True,
+            ),
+            ActionSpec(
+                "toggle_reader",
+                tr("&Reader Pane"),
+                ("F8",),
+                available=True,
+                checkable=True,
+            ),
+            ActionSpec(
+                "reader_right",
+                tr("Reader on the Ri&ght"),
+                (),
+                available=True,
+                checkable=True,
+            ),
+            ActionSpec("about", tr("&About mailapp"), (), ("help-about",), available=True),
+        )
+
+    def _make(self, spec: ActionSpec) -> QAction:
+        action = QAction(themed_icon(spec.icons, spec.fallback), spec.text, self)
+        action.setObjectName(f"action_{spec.key}")
+        action.setIconText(spec.toolbar_text or spec.text.replace("&", "").rstrip("…"))
+        if spec.shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
+        action.setCheckable(spec.checkable)
+        plain = spec.text.replace("&", "")
+        shortcut_text = " / ".join(
+            QKeySequence(s).toString(QKeySequence.SequenceFormat.NativeText) for s in spec.shortcuts
+        )
+        tip = f"{plain} ({shortcut_text})" if shortcut_text else plain
+        if not spec.available:
+            tip = self.tr("%1 — not available yet").replace("%1", tip)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setEnabled(spec.available)
+        # A feature that is not built must stay off even when a selection would enable it.
+        action.setProperty("mailapp_available", spec.available)
+        return action
+
+    def __getitem__(self, key: str) -> QAction:
+        return self._actions[key]
+
+    def all(self) -> list[QAction]:
+        return list(self._actions.values())
+
+    def toolbar_keys(self) -> tuple[str, ...]:
+        return ("get_mail", "write", "reply", "reply_all", "forward", "delete", "junk", "search")
