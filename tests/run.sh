@@ -58,4 +58,11 @@ export PATH="$PWD/$VENV/bin:$PATH"
 echo "== ruff"; ruff check . && ruff format --check .
 echo "== mypy"; mypy
 echo "== import-linter"; lint-imports --no-cache
-echo "== pytest"; python -m pytest "$@"
+if [ $# -gt 0 ]; then
+  echo "== pytest $*"; python -m pytest "$@"
+else
+  # The window tests run in a process of their own: Qt and qasync keep process-wide state
+  # (the QApplication, socket notifiers) that must not outlive them into the engine tests.
+  echo "== pytest (engine, protocols, integration)"; python -m pytest --ignore=tests/gui
+  echo "== pytest (window)"; python -m pytest tests/gui
+fi

@@ -251,3 +251,15 @@ class ImapCommandError(ServerError):
     @property
     def temporary(self) -> bool:
         return self.response_code in {"UNAVAILABLE", "INUSE", "SERVERBUG", "LIMIT", "OVERQUOTA"}
+
+
+class MimePartNotFoundError(ParseError):
+    """A message part was asked for by a number the message does not have."""
+
+    code = "protocol.mime_part_not_found"
+
+
+class MessageNotFoundError(StoreError):
+    """A message id that is not in the store, or whose message the server no longer has."""
+
+    code = "store.message_not_found"

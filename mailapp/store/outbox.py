@@ -1,0 +1,1187 @@
+"""The outbox: outgoing messages stored durably before any network I/O, leased to one sending
+worker at a time, retried with bounded backoff, and never resent silently once DATA began.
+
+Imports: core, store.db, store.blobs, store.delivery, protocols.smtp_params (and the type
+protocols.mime.compose.ComposedMessage) and the stdlib.
+
+Life of an entry (core.delivery.OutboxState):
+
+    enqueue -> queued --claim_due--> sending --mark_accepted--> sent
+                                             --mark_deferred--> deferred --(due)--> sending
+                                             --mark_failed----> failed
+                                             --mark_uncertain-> uncertain
+
+A crashed worker's lease expires; `recover` (run by every `claim_due` too) puts the entry back
+to queued when DATA never started (safe to send again) and to uncertain when it had (maybe
+sent: only the person may send it again, with `retry`). Nothing sits in the outbox without a
+reason: the schema refuses a deferred, failed or uncertain entry without last_error.
+
+Durability: enqueue fsyncs the bytes, then commits the rows with synchronous=FULL. The DATA
+marker and every outcome commit FULL as well, because the crash rule above relies on them.
+
+A sending worker, for each entry from claim_due (see OutboxRepository for the calls):
+    raw = outbox.raw(entry); EHLO; MAIL FROM with entry.dsn_envid(offered) and entry.ret;
+    per recipient in entry.sending_recipients: RCPT TO with ORCPT=recipient.orcpt and
+        NOTIFY=entry.dsn_notify(offered); record_recipient_reply(...) with the reply;
+    mark_data_started (raises LeaseLostError: stop, send no DATA); DATA;
+    then exactly one of mark_accepted / mark_deferred / mark_failed / mark_uncertain.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from mailapp.core.delivery import (
+    DEFAULT_RETRY_POLICY,
+    PENDING_STATES,
+    DeliveryEvent,
+    DeliveryState,
+    EventSource,
+    OutboxState,
+    ReadState,
+    RecipientKind,
+    RetryPolicy,
+    SentCopyState,
+    address_key,
+    split_reply,
+    state_for_reply,
+)
+from mailapp.core.draft import ALL_NOTIFY, Draft, Notify
+from mailapp.core.errors import InvalidDraftError, LeaseLostError, OutboxError
+from mailapp.protocols.smtp_params import envid as new_envid
+from mailapp.store.blobs import BlobStore
+from mailapp.store.db import Database
+from mailapp.store.delivery import apply_event, epoch, moment, now_utc
+
+if TYPE_CHECKING:
+    from mailapp.protocols.mime.compose import ComposedMessage
+
+Ret = Literal["HDRS", "FULL"]
+
+DEFAULT_LEASE_SECONDS = 300
+# In the outbox list: everything not (yet) taken by the server.
+OUTBOX_STATES = (
+    OutboxState.QUEUED,
+    OutboxState.SENDING,
+    OutboxState.DEFERRED,
+    OutboxState.FAILED,
+    OutboxState.UNCERTAIN,
+)
+# The recipients' states our own SMTP transaction may overwrite: nothing from beyond the
+# submission server has spoken about them yet.
+_LOCAL_STATES = PENDING_STATES | {DeliveryState.UNCERTAIN}
+# A server took the message for these recipients.
+_TAKEN_STATES = frozenset(DeliveryState) - _LOCAL_STATES - {DeliveryState.FAILED}
+_NOTIFY_ORDER = (Notify.SUCCESS, Notify.FAILURE, Notify.DELAY)
+
+INTERRUPTED_BEFORE_DATA = (
+    "The previous attempt was interrupted before the message was handed to the server; "
+    "it will be sent again."
+)
+INTERRUPTED_DURING_DATA = (
+    "mailapp stopped while handing the message to the server, before the server confirmed "
+    "it: the message may or may not have been sent."
+)
+ACCEPTED_PER_REPORT = "A delivery report shows that the server took the message."
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecipient:
+    """A recipient handed to enqueue: the RCPT TO address, its kind, its ORCPT address."""
+
+    address: str
+    kind: RecipientKind = RecipientKind.TO
+    orcpt: str | None = None  # None: the address itself (what RFC 3461 expects)
+
+
+def recipients_from_draft(draft: Draft, envelope_recipients: Sequence[str]) -> list[NewRecipient]:
+    """Pair a composed message's envelope recipients (same order as draft.recipients) with
+    the field each came from, so the panel can show To, Cc and Bcc apart."""
+    mailboxes = draft.recipients
+    if len(mailboxes) != len(envelope_recipients):
+        raise InvalidDraftError("The composed envelope does not match the draft's recipients.")
+    to_keys = {m.smtp_address.casefold() for m in draft.to}
+    cc_keys = {m.smtp_address.casefold() for m in draft.cc}
+    result: list[NewRecipient] = []
+    for mailbox, address in zip(mailboxes, envelope_recipients, strict=True):
+        key = mailbox.smtp_address.casefold()
+        if key in to_keys:
+            kind = RecipientKind.TO
+        elif key in cc_keys:
+            kind = RecipientKind.CC
+        else:
+            kind = RecipientKind.BCC
+        result.append(NewRecipient(address, kind))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class SendOptions:
+    """What the person asked for with this message."""
+
+    request_dsn: bool = True  # ask for delivery reports (used only if the server offers DSN)
+    notify: frozenset[Notify] = ALL_NOTIFY
+    ret: Ret = "HDRS"
+    read_receipt: bool = False  # the message carries Disposition-Notification-To
+    envid: str | None = None  # None: a fresh one (protocols.smtp_params.envid)
+    send_at: datetime | None = None  # not before (an undo window); None: at once
+
+    @classmethod
+    def for_draft(
+        cls, draft: Draft, *, request_dsn: bool = True, send_at: datetime | None = None
+    ) -> SendOptions:
+        return cls(
+            request_dsn=request_dsn,
+            notify=draft.delivery.notify,
+            ret="HDRS" if draft.delivery.return_headers_only else "FULL",
+            read_receipt=draft.read_receipt,
+            send_at=send_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecipient:
+    id: int
+    position: int
+    address: str  # RCPT TO, as sent
+    orcpt: str  # the address to name in ORCPT (smtp_params.orcpt_value(orcpt))
+    kind: RecipientKind
+    state: DeliveryState
+    read_state: ReadState
+    status: str | None
+    diagnostic: str | None
+    reporting_host: str | None
+    reply_code: int | None
+    rcpt_code: int | None  # RCPT reply of the transaction under way
+    rcpt_reply: str | None
+    in_flight: bool  # part of the transaction under way
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One outgoing message and its recipients, as stored."""
+
+    id: int
+    account: str
+    message_id: str
+    envid: str
+    raw_hash: str
+    envelope_from: str
+    size: int
+    subject: str
+    needs_smtputf8: bool
+    body_8bit: bool
+    request_dsn: bool
+    notify: frozenset[Notify]
+    ret: Ret
+    read_receipt: bool
+    created_at: datetime
+    queued_at: datetime
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    last_reply: str | None
+    last_reply_code: int | None
+    smtp_host: str | None
+    dsn_offered: bool | None
+    data_started_at: datetime | None
+    sent_at: datetime | None
+    sent_copy_state: SentCopyState
+    sent_copy_error: str | None
+    lease_owner: str | None
+    lease_until: datetime | None
+    updated_at: datetime
+    recipients: tuple[OutboxRecipient, ...]
+
+    @property
+    def sending_recipients(self) -> tuple[OutboxRecipient, ...]:
+        """The recipients of the transaction under way (RCPT TO these, in this order)."""
+        return tuple(r for r in self.recipients if r.in_flight)
+
+    def dsn_envid(self, server_offers_dsn: bool) -> str | None:
+        """ENVID for MAIL FROM, or None when no reports are asked for or possible."""
+        return self.envid if self.request_dsn and server_offers_dsn else None
+
+    def dsn_notify(self, server_offers_dsn: bool) -> frozenset[Notify] | None:
+        """NOTIFY for each RCPT TO, or None (then no DSN parameters at all)."""
+        return self.notify if self.request_dsn and server_offers_dsn else None
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReport:
+    """What recover() did with expired leases."""
+
+    requeued: tuple[int, ...] = ()
+    uncertain: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()
+
+
+def _notify_text(notify: frozenset[Notify]) -> str:
+    if Notify.NEVER in notify:
+        return "never"
+    return ",".join(str(kind) for kind in _NOTIFY_ORDER if kind in notify)
+
+
+def _notify_from(text: str) -> frozenset[Notify]:
+    return frozenset(Notify(part) for part in text.split(",") if part)
+
+
+def _reply_words(code: int | None, text: str | None) -> str | None:
+    """A reply as the server said it: "550 5.1.1 No such user"."""
+    if code is None:
+        return text or None
+    return f"{code} {text}".strip() if text else str(code)
+
+
+def _opt_moment(seconds: int | None) -> datetime | None:
+    return None if seconds is None else moment(seconds)
+
+
+_ENTRY_COLUMNS = (
+    "id, account, message_id, envid, raw_hash, envelope_from, size, subject, needs_smtputf8,"
+    " body_8bit, request_dsn, notify, ret, read_receipt, created_at, queued_at, state,"
+    " attempts, next_attempt_at, last_error, last_reply, last_reply_code, smtp_host,"
+    " dsn_offered, data_started_at, sent_at, sent_copy_state, sent_copy_error, lease_owner,"
+    " lease_until, updated_at"
+)
+_RECIPIENT_COLUMNS = (
+    "outbox_id, id, position, address, orcpt, kind, state, read_state, status, diagnostic,"
+    " reporting_host, reply_code, rcpt_code, rcpt_reply, in_flight, updated_at"
+)
+
+
+def _recipient_from(values: Any) -> OutboxRecipient:
+    (_oid, rid, position, address, orcpt, kind, state, read_state, status, diagnostic,
+     reporting_host, reply_code, rcpt_code, rcpt_reply, in_flight, updated_at) = values  # fmt: skip
+    return OutboxRecipient(
+        id=rid,
+        position=position,
+        address=address,
+        orcpt=orcpt,
+        kind=RecipientKind(kind),
+        state=DeliveryState(state),
+        read_state=ReadState(read_state),
+        status=status,
+        diagnostic=diagnostic,
+        reporting_host=reporting_host,
+        reply_code=reply_code,
+        rcpt_code=rcpt_code,
+        rcpt_reply=rcpt_reply,
+        in_flight=bool(in_flight),
+        updated_at=moment(updated_at),
+    )
+
+
+def _entry_from(values: Any, recipients: tuple[OutboxRecipient, ...]) -> OutboxEntry:
+    (oid, account, message_id, envid, raw_hash, envelope_from, size, subject, needs_smtputf8,
+     body_8bit, request_dsn, notify, ret, read_receipt, created_at, queued_at, state, attempts,
+     next_attempt_at, last_error, last_reply, last_reply_code, smtp_host, dsn_offered,
+     data_started_at, sent_at, sent_copy_state, sent_copy_error, lease_owner, lease_until,
+     updated_at) = values  # fmt: skip
+    return OutboxEntry(
+        id=oid,
+        account=account,
+        message_id=message_id,
+        envid=envid,
+        raw_hash=raw_hash,
+        envelope_from=envelope_from,
+        size=size,
+        subject=subject,
+        needs_smtputf8=bool(needs_smtputf8),
+        body_8bit=bool(body_8bit),
+        request_dsn=bool(request_dsn),
+        notify=_notify_from(notify),
+        ret="FULL" if ret == "FULL" else "HDRS",
+        read_receipt=bool(read_receipt),
+        created_at=moment(created_at),
+        queued_at=moment(queued_at),
+        state=OutboxState(state),
+        attempts=attempts,
+        next_attempt_at=_opt_moment(next_attempt_at),
+        last_error=last_error,
+        last_reply=last_reply,
+        last_reply_code=last_reply_code,
+        smtp_host=smtp_host,
+        dsn_offered=None if dsn_offered is None else bool(dsn_offered),
+        data_started_at=_opt_moment(data_started_at),
+        sent_at=_opt_moment(sent_at),
+        sent_copy_state=SentCopyState(sent_copy_state),
+        sent_copy_error=sent_copy_error,
+        lease_owner=lease_owner,
+        lease_until=_opt_moment(lease_until),
+        updated_at=moment(updated_at),
+        recipients=recipients,
+    )
+
+
+# -- the repository -------------------------------------------------------------------------
+
+
+class OutboxRepository:
+    """Outgoing messages: enqueue, leases for the sending worker, outcomes, the outbox list.
+
+    Times are aware datetimes (`now` defaults to the current time); every method is one
+    transaction, or a savepoint of the caller's.
+    """
+
+    def __init__(
+        self, database: Database, blobs: BlobStore, *, policy: RetryPolicy = DEFAULT_RETRY_POLICY
+    ) -> None:
+        self._db = database
+        self._blobs = blobs
+        self.policy = policy
+
+    # -- enqueue -----------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        account: str,
+        *,
+        raw: bytes,
+        message_id: str,
+        envelope_from: str,
+        recipients: Sequence[NewRecipient],
+        options: SendOptions | None = None,
+        subject: str = "",
+        needs_smtputf8: bool = False,
+        body_8bit: bool = False,
+        now: datetime | None = None,
+    ) -> OutboxEntry:
+        """Store a message for sending; when this returns, it survives a crash or power cut.
+
+        The bytes go to the BlobStore (fsynced) first, then the rows in one FULL-sync
+        transaction. Enqueueing the same Message-ID with the same bytes again returns the
+        stored entry; with other bytes it raises OutboxError. Raises InvalidDraftError for no
+        recipient or the same recipient twice.
+        """
+        options = options or SendOptions()
+        now = now or now_utc()
+        if not recipients:
+            raise InvalidDraftError("The message has no recipient.", hint="Add an address in To.")
+        if not raw:
+            raise InvalidDraftError("The message is empty.")
+        if not (message_id.startswith("<") and message_id.endswith(">") and len(message_id) > 2):
+            raise InvalidDraftError(f"{message_id[:80]!r} is not a Message-ID like <a@b>.")
+        keys = [address_key(r.address) for r in recipients]
+        if len(set(keys)) != len(keys):
+            raise InvalidDraftError("A recipient appears twice in the envelope.")
+        envid = options.envid or new_envid()
+        raw_hash = self._blobs.put(raw, durable=True)
+        when = epoch(now)
+        due = epoch(options.send_at) if options.send_at is not None else when
+        with self._db.durable_transaction() as connection:
+            existing = connection.execute(
+                "SELECT id, raw_hash, account FROM outbox WHERE message_id = ?", (message_id,)
+            ).fetchone()
+            if existing is not None:
+                if existing[1] == raw_hash and existing[2] == account:
+                    return self._load(connection, "id = ?", (existing[0],))[0]
+                raise OutboxError(
+                    f"another outgoing message already has the Message-ID {message_id}"
+                )
+            cursor = connection.execute(
+                "INSERT INTO outbox (account, message_id, envid, raw_hash, envelope_from, size,"
+                " subject, needs_smtputf8, body_8bit, request_dsn, notify, ret, read_receipt,"
+                " created_at, queued_at, state, next_attempt_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                (
+                    account,
+                    message_id,
+                    envid,
+                    raw_hash,
+                    envelope_from,
+                    len(raw),
+                    subject,
+                    int(needs_smtputf8),
+                    int(body_8bit),
+                    int(options.request_dsn),
+                    _notify_text(options.notify),
+                    options.ret,
+                    int(options.read_receipt),
+                    when,
+                    when,
+                    due,
+                    when,
+                ),
+            )
+            outbox_id = cursor.lastrowid
+            assert outbox_id is not None
+            for position, (recipient, key) in enumerate(zip(recipients, keys, strict=True)):
+                orcpt = recipient.orcpt or recipient.address
+                rcursor = connection.execute(
+                    "INSERT INTO outbox_recipients (outbox_id, position, address, address_key,"
+                    " orcpt, orcpt_key, kind, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        outbox_id,
+                        position,
+                        recipient.address,
+                        key,
+                        orcpt,
+                        address_key(orcpt),
+                        str(recipient.kind),
+                        when,
+                    ),
+                )
+                assert rcursor.lastrowid is not None
+                apply_event(
+                    connection,
+                    rcursor.lastrowid,
+                    DeliveryEvent(now, EventSource.SYSTEM, DeliveryState.QUEUED),
+                )
+            return self._load(connection, "id = ?", (outbox_id,))[0]
+
+    def enqueue_composed(
+        self,
+        account: str,
+        composed: ComposedMessage,
+        recipients: Sequence[NewRecipient],
+        options: SendOptions | None = None,
+        *,
+        subject: str = "",
+        now: datetime | None = None,
+    ) -> OutboxEntry:
+        """enqueue() for a protocols.mime.compose result; `recipients` usually from
+        recipients_from_draft(draft, composed.envelope_recipients)."""
+        return self.enqueue(
+            account,
+            raw=composed.raw,
+            message_id=composed.message_id,
+            envelope_from=composed.envelope_from,
+            recipients=recipients,
+            options=options,
+            subject=subject,
+            needs_smtputf8=composed.needs_smtputf8,
+            body_8bit=composed.has_8bit,
+            now=now,
+        )
+
+    def raw(self, entry: OutboxEntry) -> bytes:
+        """The exact bytes to send (verified against their digest)."""
+        return self._blobs.get(entry.raw_hash)
+
+    # -- the sending worker ------------------------------------------------------------------
+
+    def claim_due(
+        self,
+        now: datetime,
+        worker_id: str,
+        *,
+        lease_seconds: int = DEFAULT_LEASE_SECONDS,
+        limit: int = 10,
+        account: str | None = None,
+    ) -> list[OutboxEntry]:
+        """Take up to `limit` due entries (queued or deferred, next attempt reached; oldest
+        due first) for this worker: they become sending with a lease until now+lease_seconds.
+
+        Expired leases are recovered first (see recover). Entries not due are skipped, so a
+        message waiting for its next try never holds up the others. Each claim counts as an
+        attempt; the recipients still to be sent become the transaction's (in_flight).
+        """
+        if limit <= 0:
+            return []
+        when = epoch(now)
+        with self._db.write() as connection:
+            self._recover(connection, now)
+            sql = (
+                "SELECT id FROM outbox WHERE state IN ('queued', 'deferred')"
+                " AND next_attempt_at <= ?"
+            )
+            params: list[object] = [when]
+            if account is not None:
+                sql += " AND account = ?"
+                params.append(account)
+            sql += " ORDER BY next_attempt_at, id LIMIT ?"
+            params.append(limit)
+            ids = [row[0] for row in connection.execute(sql, params).fetchall()]
+            claimed: list[int] = []
+            for outbox_id in ids:
+                connection.execute(
+                    "UPDATE outbox_recipients SET in_flight = 0 WHERE outbox_id = ?", (outbox_id,)
+                )
+                moved = connection.execute(
+                    "UPDATE outbox_recipients SET state = 'sending', in_flight = 1,"
+                    " rcpt_code = NULL, rcpt_reply = NULL, updated_at = ?"
+                    " WHERE outbox_id = ? AND state IN ('queued', 'deferred')",
+                    (when, outbox_id),
+                ).rowcount
+                if not moved:
+                    # Nobody left to send to (a report overtook the queue): just settle it.
+                    self._finish(connection, outbox_id, now, reason="nothing left to send")
+                    continue
+                connection.execute(
+                    "UPDATE outbox SET state = 'sending', lease_owner = ?, lease_until = ?,"
+                    " attempts = attempts + 1, data_started_at = NULL, updated_at = ?"
+                    " WHERE id = ?",
+                    (worker_id, when + lease_seconds, when, outbox_id),
+                )
+                claimed.append(outbox_id)
+            if not claimed:
+                return []
+            by_id = {
+                entry.id: entry
+                for entry in self._load(
+                    connection, "id IN (SELECT value FROM json_each(?))", (json.dumps(claimed),)
+                )
+            }
+            return [by_id[i] for i in claimed]
+
+    def renew_lease(
+        self,
+        outbox_id: int,
+        worker_id: str,
+        now: datetime,
+        lease_seconds: int = DEFAULT_LEASE_SECONDS,
+    ) -> None:
+        """Extend the lease (a long upload); raises LeaseLostError when it is not ours."""
+        with self._db.write() as connection:
+            updated = connection.execute(
+                "UPDATE outbox SET lease_until = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+                (epoch(now) + lease_seconds, epoch(now), outbox_id, worker_id),
+            ).rowcount
+        if not updated:
+            raise LeaseLostError(f"outgoing message {outbox_id} is no longer leased to {worker_id}")
+
+    def mark_data_started(
+        self, outbox_id: int, worker_id: str, now: datetime | None = None
+    ) -> None:
+        """Record, durably, that DATA is about to be sent. Call right before DATA: from then
+        on a crash makes the entry uncertain instead of sending it again.
+
+        Raises LeaseLostError when the entry is no longer this worker's: send no DATA then.
+        """
+        when = epoch(now or now_utc())
+        with self._db.durable_transaction() as connection:
+            updated = connection.execute(
+                "UPDATE outbox SET data_started_at = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+                (when, when, outbox_id, worker_id),
+            ).rowcount
+        if not updated:
+            raise LeaseLostError(f"outgoing message {outbox_id} is no longer leased to {worker_id}")
+
+    def record_recipient_reply(self, outbox_id: int, address: str, code: int, text: str) -> None:
+        """Keep the server's RCPT TO reply for one recipient of the transaction under way.
+
+        The outcome call then treats it: a 5xx fails that recipient whatever happens to the
+        message, a 4xx defers it (it is tried again alone), a 2xx follows the transaction.
+        """
+        with self._db.write() as connection:
+            updated = connection.execute(
+                "UPDATE outbox_recipients SET rcpt_code = ?, rcpt_reply = ?"
+                " WHERE outbox_id = ? AND address_key = ? AND in_flight = 1",
+                (code, text, outbox_id, address_key(address)),
+            ).rowcount
+        if not updated:
+            raise OutboxError(
+                f"{address} is not a recipient of outgoing message {outbox_id} being sent"
+            )
+
+    def mark_accepted(
+        self,
+        outbox_id: int,
+        worker_id: str,
+        *,
+        reply: str,
+        smtp_host: str,
+        dsn_offered: bool,
+        reply_code: int = 250,
+        now: datetime | None = None,
+    ) -> OutboxEntry:
+        """The server answered 2xx after DATA. Recipients it accepted at RCPT become accepted
+        (with the reply: the queue id), the refused ones failed or deferred per their RCPT
+        reply. The entry becomes sent, or deferred while some recipients wait for a retry."""
+        now = now or now_utc()
+        status, _text = split_reply(reply)
+        outcome = DeliveryEvent(
+            now,
+            EventSource.SMTP,
+            DeliveryState.ACCEPTED,
+            status=status,
+            reply_code=reply_code,
+            diagnostic=_reply_words(reply_code, reply),
+            reporting_host=smtp_host,
+        )
+        with self._db.durable_transaction() as connection:
+            self._fence(connection, outbox_id, worker_id)
+            self._settle(connection, outbox_id, outcome, smtp_host)
+            connection.execute(
+                "UPDATE outbox SET sent_at = coalesce(sent_at, ?), smtp_host = ?,"
+                " dsn_offered = ?, last_reply = ?, last_reply_code = ? WHERE id = ?",
+                (epoch(now), smtp_host, int(dsn_offered), reply, reply_code, outbox_id),
+            )
+            self._finish(
+                connection, outbox_id, now, reason="Some recipients were not accepted yet."
+            )
+            return self._load(connection, "id = ?", (outbox_id,))[0]
+
+    def mark_deferred(
+        self,
+        outbox_id: int,
+        worker_id: str,
+        *,
+        error: str,
+        reply: str | None = None,
+        reply_code: int | None = None,
+        smtp_host: str | None = None,
+        dsn_offered: bool | None = None,
+        now: datetime | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> OutboxEntry:
+        """A temporary failure (a 4xx, the network): try again at next_attempt_at, by default
+        after the policy's backoff. After policy.give_up_after since queued, the recipients
+        still waiting fail instead, with the reason visible."""
+        now = now or now_utc()
+        outcome = self._failure_event(now, DeliveryState.DEFERRED, error, reply, reply_code)
+        with self._db.durable_transaction() as connection:
+            self._fence(connection, outbox_id, worker_id)
+            self._settle(connection, outbox_id, outcome, smtp_host)
+            self._note_reply(
+                connection,
+                outbox_id,
+                reply=reply,
+                reply_code=reply_code,
+                smtp_host=smtp_host,
+                dsn_offered=dsn_offered,
+            )
+            self._finish(connection, outbox_id, now, reason=error, next_attempt_at=next_attempt_at)
+            return self._load(connection, "id = ?", (outbox_id,))[0]
+
+    def mark_failed(
+        self,
+        outbox_id: int,
+        worker_id: str,
+        *,
+        reason: str,
+        reply: str | None = None,
+        reply_code: int | None = None,
+        smtp_host: str | None = None,
+        dsn_offered: bool | None = None,
+        now: datetime | None = None,
+    ) -> OutboxEntry:
+        """A permanent failure of the transaction (a 5xx to MAIL FROM or DATA, every
+        recipient refused, a message the server will never take)."""
+        now = now or now_utc()
+        outcome = self._failure_event(now, DeliveryState.FAILED, reason, reply, reply_code)
+        with self._db.durable_transaction() as connection:
+            self._fence(connection, outbox_id, worker_id)
+            self._settle(connection, outbox_id, outcome, smtp_host)
+            self._note_reply(
+                connection,
+                outbox_id,
+                reply=reply,
+                reply_code=reply_code,
+                smtp_host=smtp_host,
+                dsn_offered=dsn_offered,
+            )
+            self._finish(connection, outbox_id, now, reason=reason)
+            return self._load(connection, "id = ?", (outbox_id,))[0]
+
+    def mark_uncertain(
+        self,
+        outbox_id: int,
+        worker_id: str,
+        *,
+        reason: str,
+        smtp_host: str | None = None,
+        dsn_offered: bool | None = None,
+        now: datetime | None = None,
+    ) -> OutboxEntry:
+        """The connection broke after DATA began and before the final reply: nobody knows.
+        The entry waits for the person (retry) or for a report that settles it."""
+        now = now or now_utc()
+        outcome = DeliveryEvent(now, EventSource.SYSTEM, DeliveryState.UNCERTAIN, diagnostic=reason)
+        with self._db.durable_transaction() as connection:
+            self._fence(connection, outbox_id, worker_id)
+            self._settle(connection, outbox_id, outcome, smtp_host)
+            self._note_reply(
+                connection,
+                outbox_id,
+                reply=None,
+                reply_code=None,
+                smtp_host=smtp_host,
+                dsn_offered=dsn_offered,
+            )
+            self._finish(connection, outbox_id, now, reason=reason)
+            return self._load(connection, "id = ?", (outbox_id,))[0]
+
+    # -- recovery, the person's actions ------------------------------------------------------
+
+    def recover(self, now: datetime | None = None) -> RecoveryReport:
+        """At startup (and inside every claim_due): expired leases of crashed workers.
+
+        DATA never started: back to queued (at once the first time, then with backoff, so a
+        message that crashes the worker cannot loop). DATA started: uncertain, never resent
+        without the person.
+        """
+        with self._db.durable_transaction() as connection:
+            return self._recover(connection, now or now_utc())
+
+    def retry(self, outbox_id: int, now: datetime | None = None) -> OutboxEntry:
+        """The person says "send again": recipients not yet taken by any server (queued,
+        deferred, uncertain, or failed at submission) are queued for now, backoff and the
+        give-up clock start over. Raises OutboxError while it is being sent, or when every
+        recipient was accepted or already has a report."""
+        now = now or now_utc()
+        when = epoch(now)
+        with self._db.durable_transaction() as connection:
+            row = connection.execute(
+                "SELECT state FROM outbox WHERE id = ?", (outbox_id,)
+            ).fetchone()
+            if row is None:
+                raise OutboxError(f"there is no outgoing message {outbox_id}")
+            if row[0] == OutboxState.SENDING:
+                raise OutboxError(
+                    "the message is being sent right now", hint="Wait for the attempt to end."
+                )
+            targets = [
+                r[0]
+                for r in connection.execute(
+                    "SELECT id FROM outbox_recipients WHERE outbox_id = ? AND reported = 0"
+                    " AND state IN ('queued', 'deferred', 'failed', 'uncertain')",
+                    (outbox_id,),
+                )
+            ]
+            if not targets:
+                raise OutboxError("there is nothing to send again: every recipient was reached")
+            for recipient_id in targets:
+                apply_event(
+                    connection,
+                    recipient_id,
+                    DeliveryEvent(now, EventSource.USER, DeliveryState.QUEUED),
+                    force=True,
+                )
+            connection.execute(
+                "UPDATE outbox_recipients SET in_flight = 0 WHERE outbox_id = ?", (outbox_id,)
+            )
+            connection.execute(
+                "UPDATE outbox SET state = 'queued', next_attempt_at = ?, queued_at = ?,"
+                " attempts = 0, last_error = NULL, lease_owner = NULL, lease_until = NULL,"
+                " data_started_at = NULL, updated_at = ? WHERE id = ?",
+                (when, when, when, outbox_id),
+            )
+            return self._load(connection, "id = ?", (outbox_id,))[0]
+
+    def wake(self, now: datetime | None = None, *, account: str | None = None) -> int:
+        """The network is back: deferred entries become due now. Returns how many."""
+        when = epoch(now or now_utc())
+        sql = (
+            "UPDATE outbox SET next_attempt_at = ?, updated_at = ?"
+            " WHERE state = 'deferred' AND next_attempt_at > ?"
+        )
+        params: list[object] = [when, when, when]
+        if account is not None:
+            sql += " AND account = ?"
+            params.append(account)
+        with self._db.write() as connection:
+            return max(connection.execute(sql, params).rowcount, 0)
+
+    def delete(self, outbox_id: int) -> bool:
+        """Remove a message, its recipients and their timelines (the message file stays until
+        BlobStore.delete_unreferenced). Raises OutboxError while it is being sent."""
+        with self._db.durable_transaction() as connection:
+            row = connection.execute(
+                "SELECT state FROM outbox WHERE id = ?", (outbox_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            if row[0] == OutboxState.SENDING:
+                raise OutboxError(
+                    "the message is being sent right now", hint="Wait for the attempt to end."
+                )
+            connection.execute("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+            return True
+
+    def resolve_uncertain(self, outbox_id: int, now: datetime | None = None) -> bool:
+        """A report about an uncertain message proves the server took it: its uncertain
+        recipients become accepted (DATA is all or nothing) and the entry sent. True if it
+        changed anything."""
+        now = now or now_utc()
+        with self._db.write() as connection:
+            row = connection.execute(
+                "SELECT state FROM outbox WHERE id = ?", (outbox_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            targets = [
+                r[0]
+                for r in connection.execute(
+                    "SELECT id FROM outbox_recipients WHERE outbox_id = ? AND state = 'uncertain'",
+                    (outbox_id,),
+                )
+            ]
+            if not targets and row[0] != OutboxState.UNCERTAIN:
+                return False
+            for recipient_id in targets:
+                apply_event(
+                    connection,
+                    recipient_id,
+                    DeliveryEvent(
+                        now,
+                        EventSource.SYSTEM,
+                        DeliveryState.ACCEPTED,
+                        diagnostic=ACCEPTED_PER_REPORT,
+                    ),
+                )
+            connection.execute(
+                "UPDATE outbox_recipients SET in_flight = 0 WHERE outbox_id = ? AND"
+                " state <> 'sending'",
+                (outbox_id,),
+            )
+            connection.execute(
+                "UPDATE outbox SET sent_at = coalesce(sent_at, data_started_at, ?) WHERE id = ?",
+                (epoch(now), outbox_id),
+            )
+            if row[0] != OutboxState.SENDING:
+                self._finish(connection, outbox_id, now, reason=ACCEPTED_PER_REPORT)
+            return True
+
+    # -- copies to Sent ----------------------------------------------------------------------
+
+    def pending_sent_copies(self, account: str | None = None) -> list[OutboxEntry]:
+        """Sent messages whose copy to the Sent folder is still to be made."""
+        where = "sent_at IS NOT NULL AND sent_copy_state = 'pending'"
+        params: tuple[object, ...] = ()
+        if account is not None:
+            where += " AND account = ?"
+            params = (account,)
+        with self._db.read() as connection:
+            return self._load(connection, where, params, order="sent_at, id")
+
+    def mark_sent_copy(
+        self, outbox_id: int, state: SentCopyState, error: str | None = None
+    ) -> None:
+        with self._db.write() as connection:
+            connection.execute(
+                "UPDATE outbox SET sent_copy_state = ?, sent_copy_error = ? WHERE id = ?",
+                (str(state), error, outbox_id),
+            )
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, outbox_id: int) -> OutboxEntry | None:
+        with self._db.read() as connection:
+            found = self._load(connection, "id = ?", (outbox_id,))
+        return found[0] if found else None
+
+    def by_message_id(self, message_id: str) -> OutboxEntry | None:
+        """By Message-ID (with angle brackets); exact first, then ignoring case."""
+        with self._db.read() as connection:
+            found = self._load(connection, "message_id = ?", (message_id,)) or self._load(
+                connection, "message_id = ? COLLATE NOCASE", (message_id,), order="id DESC"
+            )
+        return found[0] if found else None
+
+    def by_envid(self, envid: str) -> OutboxEntry | None:
+        with self._db.read() as connection:
+            found = self._load(connection, "envid = ?", (envid,))
+        return found[0] if found else None
+
+    def list_outbox(self, account: str | None = None) -> list[OutboxEntry]:
+        """Every message the server has not taken: queued, sending, deferred, failed,
+        uncertain, oldest first. Each carries its reason: state, last_error (always set for
+        deferred, failed, uncertain), last_reply, next_attempt_at."""
+        where = "state IN (SELECT value FROM json_each(?))"
+        params: tuple[object, ...] = (json.dumps([str(s) for s in OUTBOX_STATES]),)
+        if account is not None:
+            where += " AND account = ?"
+            params += (account,)
+        with self._db.read() as connection:
+            return self._load(connection, where, params, order="created_at, id")
+
+    def count_outbox(self, account: str | None = None) -> int:
+        """How many messages list_outbox would show (the status bar's Outbox count)."""
+        sql = "SELECT count(*) FROM outbox WHERE state NOT IN ('sent')"
+        params: tuple[object, ...] = ()
+        if account is not None:
+            sql += " AND account = ?"
+            params = (account,)
+        with self._db.read() as connection:
+            return int(connection.execute(sql, params).fetchone()[0])
+
+    def recent_sent(
+        self, limit: int = 50, *, account: str | None = None, since: datetime | None = None
+    ) -> list[OutboxEntry]:
+        """Messages the server took, newest first."""
+        where = "sent_at IS NOT NULL"
+        params: tuple[object, ...] = ()
+        if account is not None:
+            where += " AND account = ?"
+            params += (account,)
+        if since is not None:
+            where += " AND sent_at >= ?"
+            params += (epoch(since),)
+        with self._db.read() as connection:
+            return self._load(connection, where, params, order="sent_at DESC, id DESC", limit=limit)
+
+    def referenced_blobs(self) -> set[str]:
+        """Message files the outbox and the delivery reports refer to: add these to the live
+        set given to BlobStore.delete_unreferenced."""
+        with self._db.read() as connection:
+            rows = connection.execute(
+                "SELECT raw_hash FROM outbox UNION SELECT report_hash FROM delivery_reports"
+                " WHERE report_hash IS NOT NULL UNION SELECT report_hash FROM delivery_events"
+                " WHERE report_hash IS NOT NULL"
+            )
+            return {row[0] for row in rows}
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _load(
+        self,
+        connection: sqlite3.Connection,
+        where: str,
+        params: Sequence[object],
+        *,
+        order: str = "id",
+        limit: int | None = None,
+    ) -> list[OutboxEntry]:
+        sql = f"SELECT {_ENTRY_COLUMNS} FROM outbox WHERE {where} ORDER BY {order}"
+        args = list(params)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        rows = connection.execute(sql, args).fetchall()
+        if not rows:
+            return []
+        recipients: dict[int, list[OutboxRecipient]] = {}
+        for values in connection.execute(
+            f"SELECT {_RECIPIENT_COLUMNS} FROM outbox_recipients"
+            " WHERE outbox_id IN (SELECT value FROM json_each(?)) ORDER BY outbox_id, position",
+            (json.dumps([row[0] for row in rows]),),
+        ):
+            recipients.setdefault(values[0], []).append(_recipient_from(values))
+        return [_entry_from(row, tuple(recipients.get(row[0], ()))) for row in rows]
+
+    def _fence(self, connection: sqlite3.Connection, outbox_id: int, worker_id: str) -> None:
+        # The worker's outcome counts while it holds the lease, and also after the recovery
+        # made the entry uncertain under it: a late real answer beats "nobody knows".
+        row = connection.execute(
+            "SELECT state, lease_owner, data_started_at FROM outbox WHERE id = ?", (outbox_id,)
+        ).fetchone()
+        if row is None or row[1] != worker_id:
+            raise LeaseLostError(f"outgoing message {outbox_id} is no longer leased to {worker_id}")
+        state, _owner, data_started_at = row
+        if state == OutboxState.SENDING or (
+            state == OutboxState.UNCERTAIN and data_started_at is not None
+        ):
+            return
+        raise LeaseLostError(f"outgoing message {outbox_id} is not being sent by {worker_id}")
+
+    @staticmethod
+    def _failure_event(
+        now: datetime,
+        state: DeliveryState,
+        reason: str,
+        reply: str | None,
+        reply_code: int | None,
+    ) -> DeliveryEvent:
+        status = split_reply(reply)[0] if reply else None
+        return DeliveryEvent(
+            now,
+            EventSource.SMTP if reply_code is not None else EventSource.SYSTEM,
+            state,
+            status=status,
+            reply_code=reply_code,
+            diagnostic=_reply_words(reply_code, reply) if reply or reply_code else reason,
+        )
+
+    @staticmethod
+    def _note_reply(
+        connection: sqlite3.Connection,
+        outbox_id: int,
+        *,
+        reply: str | None,
+        reply_code: int | None,
+        smtp_host: str | None,
+        dsn_offered: bool | None,
+    ) -> None:
+        connection.execute(
+            "UPDATE outbox SET last_reply = coalesce(?, last_reply),"
+            " last_reply_code = coalesce(?, last_reply_code), smtp_host = coalesce(?, smtp_host),"
+            " dsn_offered = coalesce(?, dsn_offered) WHERE id = ?",
+            (
+                reply,
+                reply_code,
+                smtp_host,
+                None if dsn_offered is None else int(dsn_offered),
+                outbox_id,
+            ),
+        )
+
+    @staticmethod
+    def _settle(
+        connection: sqlite3.Connection,
+        outbox_id: int,
+        outcome: DeliveryEvent,
+        smtp_host: str | None,
+    ) -> None:
+        """Apply the transaction's outcome to its recipients; a recipient the server refused
+        at RCPT keeps its own verdict (5xx failed, 4xx deferred) whatever the outcome."""
+        rows = connection.execute(
+            "SELECT id, state, rcpt_code, rcpt_reply FROM outbox_recipients"
+            " WHERE outbox_id = ? AND in_flight = 1",
+            (outbox_id,),
+        ).fetchall()
+        for recipient_id, state, rcpt_code, rcpt_reply in rows:
+            event = outcome
+            if rcpt_code is not None and not 200 <= rcpt_code < 300:
+                status, _text = split_reply(rcpt_reply or "")
+                event = DeliveryEvent(
+                    outcome.time,
+                    EventSource.SMTP,
+                    state_for_reply(rcpt_code),
+                    status=status,
+                    reply_code=rcpt_code,
+                    diagnostic=_reply_words(rcpt_code, rcpt_reply),
+                    reporting_host=smtp_host,
+                )
+            elif smtp_host and event.reporting_host is None:
+                event = replace(event, reporting_host=smtp_host)
+            # Our own transaction decides over local states only; a report that already
+            # spoke (a fast DSN) stays, and this reply goes into the timeline as history.
+            apply_event(
+                connection,
+                recipient_id,
+                event,
+                force=DeliveryState(state) in _LOCAL_STATES,
+            )
+        connection.execute(
+            "UPDATE outbox_recipients SET in_flight = 0 WHERE outbox_id = ? AND in_flight = 1",
+            (outbox_id,),
+        )
+
+    def _finish(
+        self,
+        connection: sqlite3.Connection,
+        outbox_id: int,
+        now: datetime,
+        *,
+        reason: str,
+        next_attempt_at: datetime | None = None,
+        keep_owner: bool = False,
+    ) -> OutboxState:
+        """Set the entry's overall state from its recipients after an outcome."""
+        when = epoch(now)
+        head = connection.execute(
+            "SELECT attempts, queued_at, sent_at FROM outbox WHERE id = ?", (outbox_id,)
+        ).fetchone()
+        attempts, queued_at, sent_at = head
+        counts = dict(
+            connection.execute(
+                "SELECT state, count(*) FROM outbox_recipients WHERE outbox_id = ? GROUP BY state",
+                (outbox_id,),
+            ).fetchall()
+        )
+        waiting = sum(counts.get(str(s), 0) for s in PENDING_STATES)
+        if waiting and self.policy.gives_up(moment(queued_at), now):
+            days = self.policy.give_up_after / timedelta(days=1)
+            reason = f"Gave up after {days:g} days of trying. Last error: {reason}"
+            for (recipient_id,) in connection.execute(
+                "SELECT id FROM outbox_recipients WHERE outbox_id = ?"
+                " AND state IN ('queued', 'sending', 'deferred')",
+                (outbox_id,),
+            ).fetchall():
+                apply_event(
+                    connection,
+                    recipient_id,
+                    DeliveryEvent(now, EventSource.SYSTEM, DeliveryState.FAILED, diagnostic=reason),
+                )
+            waiting = 0
+        next_at: int | None = None
+        if waiting:
+            state = OutboxState.DEFERRED
+            due = now + self.policy.delay(attempts) if next_attempt_at is None else next_attempt_at
+            next_at = epoch(due)
+        elif counts.get(str(DeliveryState.UNCERTAIN)):
+            state = OutboxState.UNCERTAIN
+        elif sent_at is not None or any(counts.get(str(s)) for s in _TAKEN_STATES):
+            state = OutboxState.SENT
+        else:
+            state = OutboxState.FAILED
+        keeps_reason = state in (OutboxState.DEFERRED, OutboxState.FAILED, OutboxState.UNCERTAIN)
+        connection.execute(
+            "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?,"
+            " lease_owner = CASE WHEN ? THEN lease_owner END, lease_until = NULL,"
+            " updated_at = ? WHERE id = ?",
+            (
+                str(state),
+                next_at,
+                reason if keeps_reason else None,
+                int(keep_owner),
+                when,
+                outbox_id,
+            ),
+        )
+        return state
+
+    def _recover(self, connection: sqlite3.Connection, now: datetime) -> RecoveryReport:
+        when = epoch(now)
+        expired = connection.execute(
+            "SELECT id, data_started_at, attempts, queued_at FROM outbox"
+            " WHERE state = 'sending' AND lease_until <= ?",
+            (when,),
+        ).fetchall()
+        requeued: list[int] = []
+        uncertain: list[int] = []
+        failed: list[int] = []
+        for outbox_id, data_started_at, attempts, queued_at in expired:
+            if data_started_at is not None:
+                outcome = DeliveryEvent(
+                    now,
+                    EventSource.SYSTEM,
+                    DeliveryState.UNCERTAIN,
+                    diagnostic=INTERRUPTED_DURING_DATA,
+                )
+                self._settle(connection, outbox_id, outcome, None)
+                # Keep the uncertain recipients in the transaction and the owner on the
+                # entry: the worker may still be alive and report the server's real answer.
+                connection.execute(
+                    "UPDATE outbox_recipients SET in_flight = 1"
+                    " WHERE outbox_id = ? AND state = 'uncertain'",
+                    (outbox_id,),
+                )
+                state = self._finish(
+                    connection, outbox_id, now, reason=INTERRUPTED_DURING_DATA, keep_owner=True
+                )
+                (uncertain if state == OutboxState.UNCERTAIN else requeued).append(outbox_id)
+                continue
+            if self.policy.gives_up(moment(queued_at), now):
+                outcome = DeliveryEvent(
+                    now,
+                    EventSource.SYSTEM,
+                    DeliveryState.DEFERRED,
+                    diagnostic=INTERRUPTED_BEFORE_DATA,
+                )
+                self._settle(connection, outbox_id, outcome, None)
+                self._finish(connection, outbox_id, now, reason=INTERRUPTED_BEFORE_DATA)
+                failed.append(outbox_id)
+                continue
+            connection.execute(
+                "UPDATE outbox_recipients SET state = 'queued', in_flight = 0, updated_at = ?"
+                " WHERE outbox_id = ? AND in_flight = 1 AND state = 'sending'",
+                (when, outbox_id),
+            )
+            connection.execute(
+                "UPDATE outbox_recipients SET in_flight = 0 WHERE outbox_id = ?", (outbox_id,)
+            )
+            # The first interruption retries at once; repeated ones back off, so a message
+            # that kills the worker every time cannot keep it busy.
+            due = now + self.policy.delay(attempts - 1)
+            connection.execute(
+                "UPDATE outbox SET state = 'queued', next_attempt_at = ?, last_error = ?,"
+                " lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE id = ?",
+                (epoch(due), INTERRUPTED_BEFORE_DATA, when, outbox_id),
+            )
+            requeued.append(outbox_id)
+        return RecoveryReport(tuple(requeued), tuple(uncertain), tuple(failed))
