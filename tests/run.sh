@@ -51,7 +51,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   }
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test,build]'
 export PATH="$PWD/$VENV/bin:$PATH"
 
 # --- checks ---------------------------------------------------------------------------------

@@ -196,6 +196,9 @@ def run_window(args: argparse.Namespace) -> int:
     from mailapp.ui.error_hook import ErrorReporter, install_error_hooks
 
     app = make_application([sys.argv[0] if sys.argv else "mailapp"])
+    from mailapp.app.mailto import catch_open_events
+
+    catch_open_events()  # macOS sends a clicked mailto: link as an event, maybe before the window
 
     # One window per profile (app.single_instance): a later launch hands over its mailto: link
     # and exits 0. The smoke test must show a window of its own, so there it fails instead.

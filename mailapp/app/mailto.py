@@ -23,6 +23,53 @@ from mailapp.ui.main_window import MainWindow
 log = logging.getLogger("mailapp.ui")
 
 
+class _EarlyLinks(QObject):
+    """Keeps macOS open events that arrive before the window exists (a cold start by a click
+    on a link delivers the link as soon as the event loop runs) until a router takes them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        url = _open_event_link(event)
+        if url is None:
+            return super().eventFilter(watched, event)
+        self.links.append(url)
+        return True
+
+
+_early: _EarlyLinks | None = None
+
+
+def catch_open_events() -> None:
+    """Start keeping early open events (call right after the QApplication exists)."""
+    global _early  # noqa: PLW0603 - one per process, like the QApplication it watches
+    app = QApplication.instance()
+    if _early is None and app is not None:
+        _early = _EarlyLinks()
+        app.installEventFilter(_early)
+
+
+def _take_early_links() -> list[str]:
+    global _early
+    if _early is None:
+        return []
+    app = QApplication.instance()
+    if app is not None:
+        app.removeEventFilter(_early)
+    links, _early = _early.links, None
+    return links
+
+
+def _open_event_link(event: QEvent) -> str | None:
+    if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+        url = bytes(event.url().toEncoded().data()).decode("ascii", "replace")
+        if is_mailto(url):
+            return url
+    return None
+
+
 class MailtoRouter(QObject):
     """Turns links into composer windows beside `window`."""
 
@@ -36,6 +83,8 @@ class MailtoRouter(QObject):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
+        for url in _take_early_links():
+            self.open(url)
 
     def detach(self) -> None:
         app = QApplication.instance()
@@ -82,9 +131,8 @@ class MailtoRouter(QObject):
             self.composers.remove(composer)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
-            url = bytes(event.url().toEncoded().data()).decode("ascii", "replace")
-            if is_mailto(url):
-                self.open(url)
-                return True
-        return super().eventFilter(watched, event)
+        url = _open_event_link(event)
+        if url is None:
+            return super().eventFilter(watched, event)
+        self.open(url)
+        return True

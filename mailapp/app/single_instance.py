@@ -110,7 +110,8 @@ class InstanceGuard(QObject):
     def _accept(self) -> None:
         assert self._server is not None
         while self._server.hasPendingConnections():
-            socket = self._server.nextPendingConnection()
+            # Typed non-optional, but Qt returns null when the client already went away.
+            socket: QLocalSocket | None = self._server.nextPendingConnection()
             if socket is None:
                 break
             self._buffers[socket] = bytearray()

@@ -68,7 +68,7 @@ class ConnectError(TransportError):
     code = "transport.connect"
 
 
-class TimeoutError_(TransportError):  # noqa: N801 - avoids shadowing the builtin TimeoutError
+class TimeoutError_(TransportError):  # named so it never shadows the builtin TimeoutError
     code = "transport.timeout"
 
 

@@ -27,9 +27,7 @@ def test_migrations_from_empty_create_the_mail_schema(tmp_path: Path) -> None:
     with Database.open(tmp_path / "mail.sqlite3") as db:
         assert db.schema_version == len(load_migrations()) >= 1
         assert {"folders", "messages", "message_text", "pending_changes"} <= _tables(db)
-        assert {"outbox", "outbox_recipients", "delivery_events", "delivery_reports"} <= _tables(
-            db
-        )
+        assert {"outbox", "outbox_recipients", "delivery_events", "delivery_reports"} <= _tables(db)
         with db.read() as connection:
             assert connection.execute("PRAGMA user_version").fetchone()[0] == db.schema_version
             assert connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID

@@ -1,7 +1,7 @@
 """Artwork the program loads at run time (SVG), shipped inside the package as data.
 
 Read through importlib.resources, so it is found from a checkout, an installed wheel and the
-PyInstaller bundle alike (docs/adr/0003-resources-and-frozen-builds.md). Drawn for mailapp,
+PyInstaller bundle alike (docs/adr/0004-resources-and-frozen-builds.md). Drawn for mailapp,
 GPL-3.0-or-later (resources/LICENSES.md). Imports: the standard library only.
 """
 
