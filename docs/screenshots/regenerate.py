@@ -9,7 +9,8 @@ names, icon theme fallback) on throw-away profiles, and saves QWidget.grab() ima
   main-window-empty.png   first start, no account: the empty state
   main-window.png         one account (saved through the engine API), its folders
   main-window-dark.png    the same in the dark colour scheme
-  account-dialog.png      the manual account dialog, filled in
+  wizard-1-identity.png ... wizard-4-summary.png   the account wizard, page by page, with
+                          discovery and test answers replayed (no network is used)
 
 Needs Debian's xvfb and the xcb libraries (tests/run.sh installs them). Passwords go to an
 in-memory credential store, so the system keyring is never touched.
@@ -90,6 +91,151 @@ def _account(host: str):  # type: ignore[no-untyped-def]
     )
 
 
+def _showcase_engine(profile: Path, credentials: object):  # type: ignore[no-untyped-def]
+    """An Engine whose discovery and login test replay plausible answers, for the pictures."""
+    from mailapp.core.checks import CheckOutcome, CheckReport, CheckStage, CheckStep, ServerRole
+    from mailapp.core.model import Security
+    from mailapp.engine.api import (
+        DiscoveryResult,
+        DiscoveryStep,
+        Engine,
+        FoundServer,
+        ServerKind,
+        StepName,
+        StepOutcome,
+    )
+    from mailapp.protocols.autoconfig import ServerCandidate
+
+    fingerprint = ":".join(f"{(i * 37 + 11) % 256:02X}" for i in range(32))
+    steps = [
+        (StepName.AUTOCONFIG, StepOutcome.NOT_FOUND, "autoconfig.example.org does not exist."),
+        (
+            StepName.WELL_KNOWN,
+            StepOutcome.NOT_FOUND,
+            "https://example.org/.well-known/autoconfig/mail/config-v1.1.xml: 404 Not Found.",
+        ),
+        (
+            StepName.ISPDB,
+            StepOutcome.FOUND,
+            "Thunderbird's provider database knows example.org (Example Mail).",
+        ),
+        (StepName.SRV, StepOutcome.SKIPPED, "Not needed: settings already found."),
+        (StepName.MX, StepOutcome.SKIPPED, "Not needed: settings already found."),
+        (StepName.PROBE, StepOutcome.SKIPPED, "Not needed: settings already found."),
+    ]
+
+    def found(kind: ServerKind, host: str, port: int, security: Security) -> FoundServer:
+        return FoundServer(
+            ServerCandidate(kind, host, port, security, "ada@example.org"), StepName.ISPDB
+        )
+
+    class Showcase(Engine):
+        async def discover_settings(self, email, progress=None, config=None):  # type: ignore[no-untyped-def]
+            reports = []
+            for name, outcome, detail in steps:
+                if outcome is not StepOutcome.SKIPPED and progress is not None:
+                    progress(DiscoveryStep(name, StepOutcome.RUNNING, "Trying…"))
+                    await asyncio.sleep(0.05)
+                reports.append(DiscoveryStep(name, outcome, detail))
+                if progress is not None:
+                    progress(reports[-1])
+            return DiscoveryResult(
+                email,
+                (
+                    found(ServerKind.IMAP, "imap.example.org", 993, Security.SSL),
+                    found(ServerKind.POP3, "pop.example.org", 995, Security.SSL),
+                ),
+                (found(ServerKind.SMTP, "smtp.example.org", 465, Security.SSL),),
+                tuple(reports),
+                "Example Mail",
+            )
+
+        async def test_settings(self, account, password, smtp_password=None, progress=None):  # type: ignore[no-untyped-def]
+            pinned = account.trust.fingerprint == fingerprint
+            out = []
+            for role, server in (
+                (ServerRole.INCOMING, "imap.example.org:993 (IMAP, ssl)"),
+                (ServerRole.OUTGOING, "smtp.example.org:465 (SMTP, ssl)"),
+            ):
+                out += [
+                    CheckStep(role, CheckStage.CONNECT, CheckOutcome.PASSED, "connected", server),
+                    CheckStep(role, CheckStage.TLS, CheckOutcome.PASSED, "TLSv1.3", server),
+                ]
+                if pinned:
+                    out += [
+                        CheckStep(
+                            role, CheckStage.CERTIFICATE, CheckOutcome.PASSED, "pinned", server
+                        ),
+                        CheckStep(role, CheckStage.LOGIN, CheckOutcome.PASSED, "logged in", server),
+                    ]
+                else:
+                    out += [
+                        CheckStep(
+                            role,
+                            CheckStage.CERTIFICATE,
+                            CheckOutcome.FAILED,
+                            f"The certificate of {server.split(':')[0]} is not signed by an "
+                            "authority this account trusts (self-signed certificate).",
+                            server,
+                            error_code="tls.certificate",
+                            fingerprint=fingerprint,
+                        ),
+                        CheckStep(role, CheckStage.LOGIN, CheckOutcome.SKIPPED, "", server),
+                    ]
+            for step in out:
+                await asyncio.sleep(0.02)
+                if progress is not None:
+                    progress(step)
+            return CheckReport(account.name, tuple(out))
+
+    return Showcase.open(str(profile), credentials=credentials)  # type: ignore[arg-type]
+
+
+def _wizard_shots(app, settle, save, engine) -> None:  # type: ignore[no-untyped-def]
+    """The wizard's four pages, driven the way a person would, on a qasync loop."""
+    import qasync
+    from PySide6.QtWidgets import QWizard
+
+    from mailapp.ui.account_wizard import AccountWizard
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    wizard = AccountWizard(engine)
+    wizard.show()
+
+    async def drive() -> None:
+        identity = wizard.identity
+        identity.display_name.setText("Ada Lovelace")
+        identity.email.setText("ada@example.org")
+        identity.password.setText("not-a-real-password")
+        settle()
+        save(wizard, "wizard-1-identity.png")
+        wizard.button(QWizard.WizardButton.NextButton).click()
+        while wizard.discovery.busy:
+            await asyncio.sleep(0.05)
+        settle()
+        save(wizard, "wizard-2-discovery.png")
+        wizard.button(QWizard.WizardButton.NextButton).click()
+        wizard.servers.test_button.click()
+        while wizard.servers.busy:
+            await asyncio.sleep(0.05)
+        settle()
+        save(wizard, "wizard-3-settings.png")
+        wizard.servers.results.trust_button.click()
+        while wizard.servers.busy:
+            await asyncio.sleep(0.05)
+        wizard.button(QWizard.WizardButton.NextButton).click()
+        settle()
+        save(wizard, "wizard-4-summary.png")
+
+    try:
+        loop.run_until_complete(drive())
+    finally:
+        wizard.close()
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
 def shoot(variant: str, out_dir: Path) -> int:
     sys.path.insert(0, str(REPO))
     from PySide6.QtCore import QSettings
@@ -133,18 +279,8 @@ def shoot(variant: str, out_dir: Path) -> int:
         if variant == "light":
             empty = window_for(Path(tmp) / "empty")
             save(empty, "main-window-empty.png")
-            empty.open_account_dialog()
-            dialog = empty.account_dialog
-            assert dialog is not None
-            dialog.display_name.setText("Ada Lovelace")
-            dialog.email.setText("ada@example.org")
-            dialog.incoming.host.setText("imap.example.org")
-            dialog.outgoing.host.setText("smtp.example.org")
-            dialog.password.setText("not-a-real-password")
-            settle()
-            save(dialog, "account-dialog.png")
-            dialog.close()
             empty.close()
+            _wizard_shots(app, settle, save, _showcase_engine(Path(tmp) / "wizard", store()))
 
         profile = Path(tmp) / "with-account"
         engine = Engine.open(str(profile), credentials=store())

@@ -23,6 +23,8 @@ class FolderRole(enum.StrEnum):
     ARCHIVE = "archive"
     ALL = "all"
     FLAGGED = "flagged"
+    # Not an RFC 6154 role: the local folder where matched delivery reports are filed.
+    REPORTS = "reports"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,22 +2,33 @@
 
 aiosmtplib is only ever built with use_tls=True (port 465) or start_tls=True (587), and we
 check ourselves that STARTTLS was offered and that the connection is encrypted and its
-certificate accepted before AUTH. Sending grows on `SmtpSession` (the `smtp` property gives
-the connected client). Imports: core, transport, aiosmtplib.
+certificate accepted before AUTH.
+
+Sending (`SmtpSession.send_envelope`) uses aiosmtplib's lower-level commands, never
+`sendmail`: each RCPT TO gets its own parameters (ORCPT) and its own reply, DSN parameters
+go out only when the server offers DSN, SIZE is checked before any upload, and the final
+"." is written only after the whole body went out, so a broken connection before it is
+known to be harmless (deferred) and one after it is reported as uncertain.
+Imports: core, protocols.smtp_params, transport, aiosmtplib.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import aiosmtplib
 from aiosmtplib.response import SMTPResponse
 
 from mailapp.core.checks import CheckStage
+from mailapp.core.draft import Notify
 from mailapp.core.errors import (
     AuthFailedError,
     AuthUnavailableError,
@@ -27,12 +38,14 @@ from mailapp.core.errors import (
     PermanentServerError,
     ProtocolError,
     ServerError,
+    SmtpUtf8RequiredError,
     StartTLSMissingError,
     TemporaryServerError,
     TimeoutError_,
     TLSError,
 )
 from mailapp.core.model import Security, ServerSettings, TlsTrust
+from mailapp.protocols.smtp_params import mail_options, rcpt_options
 from mailapp.transport.net import DEFAULT_TIMEOUT
 from mailapp.transport.tls import (
     PeerCertificate,
@@ -46,6 +59,92 @@ log = logging.getLogger("mailapp.smtp")
 
 # An async callable returning a fresh OAuth 2 access token (for AUTH XOAUTH2).
 OAuthTokenProvider = Callable[[], Awaitable[str]]
+
+# Upload time allowed: a base for the server's own work plus the message at a slow uplink's
+# pace (10 KB/s), so a 25 MB attachment on a poor line is not cut off at 60 s.
+DATA_BASE_SECONDS = 60.0
+DATA_BYTES_PER_SECOND = 10 * 1024
+_CHUNK = 64 * 1024
+_LINE_START_DOT = re.compile(rb"(?m)^\.")
+
+
+def data_timeout(size: int, minimum: float = DATA_BASE_SECONDS) -> float:
+    """Seconds allowed for uploading a message of `size` octets and reading the reply."""
+    return max(minimum, DATA_BASE_SECONDS) + size / DATA_BYTES_PER_SECOND
+
+
+class SendOutcomeKind(StrEnum):
+    """How one SMTP transaction ended."""
+
+    ACCEPTED = "accepted"  # 250 after the final "."
+    DEFERRED = "deferred"  # 4xx, or the network failed before the final "." went out
+    FAILED = "failed"  # 5xx, or the message can never go through this server as it is
+    UNCERTAIN = "uncertain"  # the connection broke after the final "." and before the reply
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpReply:
+    code: int
+    text: str
+
+    @property
+    def words(self) -> str:
+        """The reply as the server said it: "550 5.1.1 No such user"."""
+        return f"{self.code} {self.text}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeRecipient:
+    address: str  # RCPT TO
+    orcpt: str  # the address to name in ORCPT (usually the same)
+
+
+@dataclass(frozen=True, slots=True)
+class DsnRequest:
+    """Delivery reports wanted for one message (sent only when the server offers DSN)."""
+
+    envid: str
+    notify: frozenset[Notify]
+    ret: Literal["HDRS", "FULL"] = "HDRS"
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    """What one `send_envelope` transaction came to.
+
+    `reply`: the reply that decided it (the final one, or the refusal); None for a network
+    failure or a check made before sending. `error`: one sentence for the person.
+    `recipients`: each RCPT TO reply in order. `usable`: the connection may carry the next
+    message."""
+
+    kind: SendOutcomeKind
+    error: str
+    reply: SmtpReply | None = None
+    recipients: tuple[tuple[str, SmtpReply], ...] = ()
+    dsn_offered: bool = False
+    usable: bool = True
+
+
+RecipientHook = Callable[[str, SmtpReply], Awaitable[None]]
+BeforeData = Callable[[], Awaitable[None]]
+UploadProgress = Callable[[int, int], None]
+
+
+def dot_stuffed(message: bytes) -> bytes:
+    """The message as DATA carries it: CRLF line ends, a "." doubled at each line start,
+    ending in CRLF (the terminating ".\\r\\n" is not included)."""
+    data = re.sub(rb"\r\n|\r|\n", b"\r\n", message)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return _LINE_START_DOT.sub(b"..", data)
+
+
+def _reply_of(response: SMTPResponse) -> SmtpReply:
+    return SmtpReply(response.code, " ".join(response.message.split("\n")).strip())
+
+
+def _by_code(code: int) -> SendOutcomeKind:
+    return SendOutcomeKind.FAILED if 500 <= code < 600 else SendOutcomeKind.DEFERRED
 
 
 class _GuardedSMTP(aiosmtplib.SMTP):
@@ -272,6 +371,267 @@ class SmtpSession:
         self._say(CheckStage.LOGIN, f"logged in as {user} (AUTH {mechanism})")
         return mechanism
 
+    # --- sending ----------------------------------------------------------------------------
+
+    @property
+    def size_limit(self) -> int | None:
+        """The largest message the server takes (EHLO SIZE); None when it names no limit."""
+        if not self.supports("size"):
+            return None
+        words = self.extensions.get("size", "").split()
+        try:
+            limit = int(words[0]) if words else 0
+        except ValueError:
+            return None
+        return limit if limit > 0 else None
+
+    async def send_envelope(
+        self,
+        sender: str,
+        recipients: Sequence[EnvelopeRecipient],
+        message: bytes,
+        *,
+        dsn: DsnRequest | None = None,
+        smtputf8: bool = False,
+        body_8bit: bool = False,
+        on_recipient: RecipientHook | None = None,
+        before_data: BeforeData | None = None,
+        progress: UploadProgress | None = None,
+    ) -> SendOutcome:
+        """One transaction: MAIL FROM, RCPT TO per recipient, DATA; never raises for what the
+        server or the network does (see SendOutcome).
+
+        `dsn`: reports wanted; sent (ENVID, RET, NOTIFY, ORCPT) only if the server offers
+        DSN. `smtputf8`: the message needs SMTPUTF8 (FAILED with the reason when the server
+        does not offer it). `on_recipient` is awaited with each RCPT reply; `before_data`
+        right before DATA (the outbox records that DATA starts; whatever it raises is raised
+        after an RSET, and no DATA is sent). `progress(sent, total)` follows the upload.
+        Raises ConnectionLostError when not connected; an exception from a hook leaves the
+        connection in an unknown state (abort it).
+        """
+        client = self.smtp
+        where = self.where
+        offered = self.supports("dsn")
+        addresses = [sender, *(a for r in recipients for a in (r.address, r.orcpt))]
+        if not recipients:
+            return SendOutcome(SendOutcomeKind.FAILED, "The message has no recipient.")
+        if (smtputf8 or not all(a.isascii() for a in addresses)) and not self.supports("smtputf8"):
+            error = SmtpUtf8RequiredError(
+                f"The SMTP server {where} does not accept addresses with non-ASCII characters "
+                "before the @ (it does not offer SMTPUTF8).",
+                hint="Use an ASCII address for these people, or send through another server.",
+            )
+            return SendOutcome(SendOutcomeKind.FAILED, str(error), dsn_offered=offered)
+        utf8 = smtputf8 or not all(a.isascii() for a in addresses)
+        limit = self.size_limit
+        if limit is not None and len(message) > limit:
+            return SendOutcome(
+                SendOutcomeKind.FAILED,
+                f"The message is {_megabytes(len(message))}, but the SMTP server {where} takes "
+                f"at most {_megabytes(limit)}. Make it smaller (fewer or smaller attachments).",
+                dsn_offered=offered,
+            )
+        notify = dsn.notify if dsn is not None and offered else None
+        params = mail_options(
+            dsn.envid if dsn is not None and offered else None,
+            dsn.ret if dsn is not None else None,
+            smtputf8=utf8,
+            body_8bit=body_8bit and self.supports("8bitmime"),
+            size=len(message) if self.supports("size") else None,
+        )
+        encoding = "utf-8" if utf8 else "ascii"
+
+        def command_args(
+            verb: bytes, prefix: bytes, address: str, options: list[str]
+        ) -> tuple[bytes, ...]:
+            wire = prefix + b"<" + address.encode(encoding) + b">"
+            return (verb, wire, *(option.encode("ascii") for option in options))
+
+        try:
+            response = await client.execute_command(
+                *command_args(b"MAIL", b"FROM:", sender, params), timeout=self.timeout
+            )
+        except Exception as exc:
+            return self._broken(exc, offered, ())
+        if response.code != 250:
+            reply = _reply_of(response)
+            await self._reset()
+            return SendOutcome(
+                _by_code(reply.code),
+                f"The SMTP server {where} refused the sender {sender}: {reply.words}",
+                reply,
+                dsn_offered=offered,
+                usable=self.is_connected,
+            )
+
+        replies: list[tuple[str, SmtpReply]] = []
+        for recipient in recipients:
+            options = rcpt_options(recipient.orcpt, notify, smtputf8=utf8)
+            try:
+                response = await client.execute_command(
+                    *command_args(b"RCPT", b"TO:", recipient.address, options),
+                    timeout=self.timeout,
+                )
+            except Exception as exc:
+                return self._broken(exc, offered, replies)
+            reply = _reply_of(response)
+            replies.append((recipient.address, reply))
+            if on_recipient is not None:
+                await on_recipient(recipient.address, reply)
+            if not self.is_connected:  # 421: the server is closing the connection
+                return SendOutcome(
+                    SendOutcomeKind.DEFERRED,
+                    f"The SMTP server {where} closed the connection: {reply.words}",
+                    reply,
+                    tuple(replies),
+                    offered,
+                    usable=False,
+                )
+        taken = [r for _a, r in replies if r.code in (250, 251)]
+        if not taken:
+            last = replies[-1][1]
+            await self._reset()
+            kind = (
+                SendOutcomeKind.DEFERRED
+                if any(not 500 <= r.code < 600 for _a, r in replies)
+                else SendOutcomeKind.FAILED
+            )
+            return SendOutcome(
+                kind,
+                f"The SMTP server {where} refused every recipient: {last.words}",
+                last,
+                tuple(replies),
+                offered,
+                usable=self.is_connected,
+            )
+
+        if before_data is not None:
+            try:
+                await before_data()
+            except Exception:
+                await self._reset()
+                raise
+        return await self._data(client, message, offered, tuple(replies), progress)
+
+    async def _data(
+        self,
+        client: aiosmtplib.SMTP,
+        message: bytes,
+        offered: bool,
+        replies: tuple[tuple[str, SmtpReply], ...],
+        progress: UploadProgress | None,
+    ) -> SendOutcome:
+        where = self.where
+        try:
+            response = await client.execute_command(b"DATA", timeout=self.timeout)
+        except Exception as exc:
+            return self._broken(exc, offered, replies)
+        if response.code != 354:
+            reply = _reply_of(response)
+            await self._reset()
+            return SendOutcome(
+                _by_code(reply.code),
+                f"The SMTP server {where} refused the message: {reply.words}",
+                reply,
+                replies,
+                offered,
+                usable=self.is_connected,
+            )
+        payload = dot_stuffed(message)
+        total = len(payload)
+        allowed = data_timeout(total, self.timeout)
+        protocol = client.protocol
+        try:
+            if protocol is None:
+                raise ConnectionLostError(f"Not connected to {where}.")
+            async with asyncio.timeout(allowed):
+                for offset in range(0, total, _CHUNK):
+                    protocol.write(payload[offset : offset + _CHUNK])
+                    # Wait while the socket's buffer is full, so the upload is paced by the
+                    # network; yielding each chunk lets a reset from the server show up
+                    # before the final dot (and keeps the window responsive).
+                    await protocol._drain_helper()
+                    await asyncio.sleep(0)
+                    if progress is not None:
+                        progress(min(offset + _CHUNK, total), total)
+            if not protocol.is_connected:
+                raise ConnectionLostError(f"{where} closed the connection")
+            protocol.write(b".\r\n")
+        except Exception as exc:
+            client.close()
+            detail = "it took too long" if isinstance(exc, TimeoutError) else str(exc)
+            return SendOutcome(
+                SendOutcomeKind.DEFERRED,
+                f"The connection to {where} broke while the message was being sent, before "
+                f"it was complete ({detail}); the server did not take it.",
+                None,
+                replies,
+                offered,
+                usable=False,
+            )
+        # The final "." is out: from here on the server may have taken the message.
+        try:
+            response = await protocol.read_response(timeout=allowed)
+        except Exception as exc:
+            client.close()
+            detail = (
+                "no answer in time" if isinstance(exc, aiosmtplib.SMTPTimeoutError) else str(exc)
+            )
+            return SendOutcome(
+                SendOutcomeKind.UNCERTAIN,
+                f"The connection to {where} broke after the whole message was sent and before "
+                f"the server confirmed it ({detail}): it may or may not have been sent.",
+                None,
+                replies,
+                offered,
+                usable=False,
+            )
+        reply = _reply_of(response)
+        if reply.code == 250:
+            return SendOutcome(
+                SendOutcomeKind.ACCEPTED, "", reply, replies, offered, usable=self.is_connected
+            )
+        return SendOutcome(
+            _by_code(reply.code),
+            f"The SMTP server {where} did not take the message: {reply.words}",
+            reply,
+            replies,
+            offered,
+            usable=self.is_connected,
+        )
+
+    def _broken(
+        self,
+        exc: Exception,
+        offered: bool,
+        replies: Sequence[tuple[str, SmtpReply]],
+    ) -> SendOutcome:
+        """A failure before DATA: nothing was sent, the connection is gone."""
+        if self._smtp is not None:
+            self._smtp.close()
+        if isinstance(exc, ValueError):  # a control character in an address or parameter
+            return SendOutcome(
+                SendOutcomeKind.FAILED, f"The envelope cannot be sent: {exc}", None,
+                tuple(replies), offered, usable=False,
+            )  # fmt: skip
+        error = smtp_error(exc, self.where)
+        return SendOutcome(
+            SendOutcomeKind.DEFERRED, str(error), None, tuple(replies), offered, usable=False
+        )
+
+    async def _reset(self) -> None:
+        """End a transaction that sent no DATA, so the connection can carry the next one."""
+        client = self._smtp
+        if client is None or not client.is_connected:
+            return
+        try:
+            response = await client.execute_command(b"RSET", timeout=self.timeout)
+        except Exception:
+            client.close()
+            return
+        if response.code != 250:
+            client.close()
+
     async def quit(self) -> None:
         """Say goodbye and close; never raises (the work is done by then)."""
         if self._smtp is None:
@@ -315,3 +675,7 @@ def _ssl_object(client: aiosmtplib.SMTP) -> ssl.SSLObject | None:
 
 async def _abort(client: aiosmtplib.SMTP) -> None:
     client.close()
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size:,} bytes"

@@ -8,9 +8,10 @@ tests and profiles stay apart). Imports: Qt, core, engine.api and the ui modules
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
 from mailapp.core.errors import MailAppError
 from mailapp.core.model import Account
 from mailapp.engine.api import Engine
-from mailapp.ui.account_dialog import AccountDialog
+from mailapp.ui.account_wizard import AccountWizard
+from mailapp.ui.accounts_settings import AccountsSettingsDialog
 from mailapp.ui.actions import MailActions
 from mailapp.ui.empty_state import EmptyState
 from mailapp.ui.folder_pane import FolderPane
@@ -46,7 +48,8 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.settings = settings
         self.accounts: list[Account] = []
-        self.account_dialog: AccountDialog | None = None
+        self.account_dialog: AccountWizard | None = None
+        self.account_settings: AccountsSettingsDialog | None = None
         self._about_box: QMessageBox | None = None
 
         self.mail_actions = MailActions(self)
@@ -143,6 +146,18 @@ class MainWindow(QMainWindow):
     def _connect_actions(self) -> None:
         a = self.mail_actions
         a["add_account"].triggered.connect(self.open_account_dialog)
+        # Account settings: an action of the window's own until MailActions has one.
+        self.account_settings_action = QAction(self.tr("Account &Settings…"), self)
+        self.account_settings_action.setObjectName("action_account_settings")
+        # A lambda: triggered(bool) must not arrive as the account name.
+        self.account_settings_action.triggered.connect(lambda: self.open_account_settings())  # noqa: PLW0108
+        file_menu = self.menuBar().actions()[0].menu()
+        if isinstance(file_menu, QMenu):
+            # Right after "Add Account…", before the separator above Quit.
+            entries = file_menu.actions()
+            after = entries.index(a["add_account"]) + 1 if a["add_account"] in entries else -1
+            before = entries[after] if 0 < after < len(entries) else None
+            file_menu.insertAction(before, self.account_settings_action)  # type: ignore[arg-type]
         a["quit"].triggered.connect(self.close)
         a["toggle_reader"].setChecked(True)
         a["toggle_reader"].toggled.connect(self.reader.setVisible)
@@ -182,7 +197,7 @@ class MainWindow(QMainWindow):
             self.account_dialog.raise_()
             self.account_dialog.activateWindow()
             return
-        dialog = AccountDialog(self.engine, self)
+        dialog = AccountWizard(self.engine, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.account_added.connect(self._account_added)
         dialog.destroyed.connect(self._forget_account_dialog)
@@ -191,6 +206,23 @@ class MainWindow(QMainWindow):
 
     def _forget_account_dialog(self) -> None:
         self.account_dialog = None
+
+    def open_account_settings(self, name: str | None = None) -> None:
+        """Edit or remove accounts and their options (non-modal, one at a time)."""
+        if self.account_settings is None:
+            dialog = AccountsSettingsDialog(self.engine, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.accounts_edited.connect(self.refresh_accounts)
+            dialog.destroyed.connect(self._forget_account_settings)
+            self.account_settings = dialog
+        if name is not None:
+            self.account_settings.select(name)
+        self.account_settings.show()
+        self.account_settings.raise_()
+        self.account_settings.activateWindow()
+
+    def _forget_account_settings(self) -> None:
+        self.account_settings = None
 
     def _account_added(self, name: str) -> None:
         self.refresh_accounts()
@@ -252,5 +284,7 @@ class MainWindow(QMainWindow):
         self.save_state()
         if self.account_dialog is not None:
             self.account_dialog.close()
+        if self.account_settings is not None:
+            self.account_settings.close()
         super().closeEvent(event)
         self.closed.emit()

@@ -36,7 +36,28 @@ def register(subparsers: Any) -> None:
     )
     actions = parser.add_subparsers(dest="report_command", metavar="ACTION")
     _register_parse(actions)
-    # Further actions (`report ingest`) register here next to `parse`.
+    _register_ingest(actions)
+
+
+def _register_ingest(actions: Any) -> None:
+    ingest = actions.add_parser(
+        "ingest",
+        help="tie saved reports to the messages sent from here",
+        description="Record what each saved report (DSN, bounce, read receipt) says about a "
+        "message sent from this profile; `mailapp status` then shows it. Ingesting the same "
+        "report again changes nothing.",
+    )
+    ingest.add_argument("files", nargs="+", metavar="FILE", help="message file; - for stdin")
+    ingest.add_argument("--account", metavar="NAME", help="the account it was received by")
+    ingest.add_argument("--json", action="store_true", help="JSON Lines, one object per file")
+    ingest.set_defaults(handler=run_ingest)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    # The engine and the output live with `mailapp send`/`status` (cli/send.py).
+    from mailapp.app.cli.send import ingest_reports
+
+    return ingest_reports(args, _read)
 
 
 def _register_parse(actions: Any) -> None:

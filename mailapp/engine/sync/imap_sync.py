@@ -1,0 +1,730 @@
+"""IMAP account sync: folder list, headers (newest first), flags, expunges, bodies, IDLE.
+
+Imports: core, protocols (imap, mime.parse), transport.imap, store, engine.sync; asyncio.
+
+Crash safety: messages are written in batches of `batch_size` rows, one transaction each; a
+folder's UIDNEXT and HIGHESTMODSEQ are recorded only once every batch of that folder has
+committed. A sync killed half way therefore finds the folder "incomplete" next time, asks
+the server for all UIDs and fetches only what is missing (no duplicates: rows are keyed by
+folder and UID). UIDVALIDITY is recorded before the first batch, so a changed one is always
+noticed and the folder's rows dropped.
+
+Incremental sync of a complete folder, best method first:
+  QRESYNC      SELECT (QRESYNC (validity modseq)) returns VANISHED and changed FLAGS;
+  CONDSTORE    UID FETCH 1:* (FLAGS) (CHANGEDSINCE m); expunges by count, else UID SEARCH;
+  plain        UID FETCH 1:* (FLAGS) and UID SEARCH ALL.
+New messages are the UIDs from the stored UIDNEXT on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from mailapp.core.errors import (
+    AuthError,
+    ImapCommandError,
+    MailAppError,
+    MessageNotFoundError,
+    ProtocolError,
+    TLSError,
+    TransportError,
+)
+from mailapp.core.model import Account
+from mailapp.engine.sync.changes import ChangeKind, ChangeQueue, PendingChange, pending_uids
+from mailapp.engine.sync.convert import flag_update, header_items, new_message
+from mailapp.engine.sync.roles import assign_roles, is_inbox
+from mailapp.protocols.imap import (
+    ExistsResponse,
+    ExpungeResponse,
+    FetchResponse,
+    ListResponse,
+    QresyncParams,
+    Response,
+    VanishedResponse,
+    compress_uids,
+)
+from mailapp.protocols.mime.parse import index_text
+from mailapp.store.blobs import BlobStore
+from mailapp.store.db import Database
+from mailapp.store.folders import FolderRepository, FolderRole, FolderRow
+from mailapp.store.messages import BodyUpdate, FlagUpdate, MessageRepository, MessageRow
+from mailapp.transport.imap import DEFAULT_IDLE_SECONDS, ImapClient
+
+log = logging.getLogger("mailapp.sync")
+
+BATCH_SIZE = 1000
+BODY_BATCH = 25
+PREFETCH_INBOX = 50
+PREVIEW_CHARS = 200
+# Reconnect delays (seconds) within one sync run; `watch` keeps doubling up to the cap.
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+WATCH_BACKOFF_CAP = 300.0
+POLL_SECONDS = 60.0
+
+# The return value is the hook's own business (the delivery tracker returns an IngestResult);
+# the IMAP sync ignores it.
+IngestHook = Callable[[bytes], object]
+PasswordSource = Callable[[], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """A step of a sync, for a progress line or bar (the UI re-queries the store)."""
+
+    account: str
+    folder: str
+    phase: str  # "folders", "headers", "flags", "bodies", "done", "reconnect"
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(slots=True)
+class FolderReport:
+    folder: str
+    new: int = 0
+    updated: int = 0
+    expunged: int = 0
+    bodies: int = 0
+    reset: bool = False  # UIDVALIDITY changed: local rows were dropped
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class SyncReport:
+    account: str
+    folders: list[FolderReport] = field(default_factory=list)
+    reconnects: int = 0
+    replayed: int = 0  # local changes sent to the server
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.folders)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{f.folder}: {f.error}" for f in self.folders if f.error]
+
+
+ProgressCallback = Callable[[SyncProgress], None]
+ClientFactory = Callable[[Account], ImapClient]
+
+
+def _preview(text: str) -> str:
+    return " ".join(text.split())[:PREVIEW_CHARS]
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _default_client(account: Account) -> ImapClient:
+    return ImapClient(
+        account.incoming,
+        account.trust,
+        allow_plaintext_loopback=account.options.allow_plaintext_loopback,
+    )
+
+
+class ImapSync:
+    """Keeps one IMAP account's folders in the store; one connection at a time."""
+
+    def __init__(
+        self,
+        account: Account,
+        *,
+        database: Database,
+        blobs: BlobStore,
+        password: PasswordSource,
+        on_new_inbox_message: IngestHook | None = None,
+        progress: ProgressCallback | None = None,
+        client_factory: ClientFactory | None = None,
+        batch_size: int = BATCH_SIZE,
+        prefetch_inbox: int = PREFETCH_INBOX,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
+        self.account = account
+        self.name = account.name
+        self.db = database
+        self.blobs = blobs
+        self.folders = FolderRepository(database)
+        self.messages = MessageRepository(database)
+        self.changes = ChangeQueue(database)
+        self._password = password
+        self.on_new_inbox_message = on_new_inbox_message
+        self._progress = progress
+        self._factory = client_factory or _default_client
+        self.batch_size = batch_size
+        self.prefetch_inbox = prefetch_inbox
+        self.retry_delays = tuple(retry_delays)
+        self._client: ImapClient | None = None
+        self._changed = asyncio.Event()
+
+    # --- connection ---------------------------------------------------------------------
+
+    def _say(self, folder: str, phase: str, done: int = 0, total: int = 0) -> None:
+        if self._progress is not None:
+            self._progress(SyncProgress(self.name, folder, phase, done, total))
+
+    def _on_event(self, response: Response) -> None:
+        if isinstance(
+            response, ExistsResponse | ExpungeResponse | VanishedResponse | FetchResponse
+        ):
+            self._changed.set()
+
+    async def client(self) -> ImapClient:
+        """The logged-in connection, opened when needed."""
+        if self._client is not None and self._client.connected:
+            return self._client
+        await self.disconnect()
+        client = self._factory(self.account)
+        client.on_event = self._on_event
+        try:
+            await client.connect()
+            await client.login(await self._password())
+            with contextlib.suppress(ImapCommandError):
+                await client.compress()
+        except BaseException:
+            await client.close()
+            raise
+        self._client = client
+        return client
+
+    async def disconnect(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.logout()
+
+    async def _retrying(
+        self, what: str, work: Callable[[ImapClient], Awaitable[None]], report: SyncReport
+    ) -> None:
+        """Run `work` on a live connection; on a lost connection reconnect and run it again
+        (the work resumes where the store says it stopped)."""
+        attempt = 0
+        while True:
+            try:
+                client = await self.client()
+                await work(client)
+                return
+            except (TransportError, ProtocolError) as exc:
+                if isinstance(exc, TLSError) or attempt >= len(self.retry_delays):
+                    raise
+                delay = self.retry_delays[attempt]
+                attempt += 1
+                report.reconnects += 1
+                log.info("%s: %s failed (%s); reconnecting in %.1fs", self.name, what, exc, delay)
+                self._say(what, "reconnect", attempt, len(self.retry_delays))
+                if self._client is not None:
+                    await self._client.close()
+                    self._client = None
+                await asyncio.sleep(delay)
+
+    # --- whole account ------------------------------------------------------------------
+
+    async def sync(self, folders: Sequence[str] | None = None) -> SyncReport:
+        """One sync of the folder list and of every folder (or only `folders`)."""
+        report = SyncReport(self.name)
+        listed: list[FolderRow] = []
+
+        async def replay_step(client: ImapClient) -> None:
+            report.replayed += await self.replay(client)
+
+        await self._retrying("changes", replay_step, report)
+
+        async def list_step(client: ImapClient) -> None:
+            listed[:] = await self.sync_folder_list(client)
+
+        await self._retrying("folders", list_step, report)
+        wanted = [f for f in listed if f.selectable]
+        if folders is not None:
+            names = {n.casefold() for n in folders}
+            wanted = [f for f in wanted if f.name.casefold() in names]
+        for row in wanted:
+            folder_report = FolderReport(row.name)
+            report.folders.append(folder_report)
+            try:
+                await self._retrying(row.name, self._folder_step(row.id, folder_report), report)
+            except ImapCommandError as exc:
+                # One folder the server will not open must not stop the others.
+                folder_report.error = exc.message
+                log.warning("%s: %s", self.name, exc.message)
+        self._say("", "done")
+        return report
+
+    def _folder_step(
+        self, folder_id: int, into: FolderReport
+    ) -> Callable[[ImapClient], Awaitable[None]]:
+        async def step(client: ImapClient) -> None:
+            fresh = await asyncio.to_thread(self.folders.get, folder_id)
+            if fresh is not None:
+                _merge(into, await self.sync_folder(client, fresh))
+
+        return step
+
+    async def sync_folder_list(self, client: ImapClient) -> list[FolderRow]:
+        """LIST into the store with roles; folders gone from the server are removed.
+        Returns the folders, Inbox first, then the ones with a role, then by name."""
+        self._say("", "folders")
+        listings = [item for item in await client.list_folders() if item.name_valid]
+        roles = assign_roles(listings)
+        return await asyncio.to_thread(self._store_folder_list, listings, roles)
+
+    def _store_folder_list(
+        self, listings: list[ListResponse], roles: dict[str, FolderRole]
+    ) -> list[FolderRow]:
+        rows: list[FolderRow] = []
+        seen: set[str] = set()
+        with self.db.write():
+            for item in listings:
+                name = "INBOX" if is_inbox(item.name) else item.name
+                seen.add(name)
+                rows.append(
+                    self.folders.upsert(
+                        self.name,
+                        name,
+                        delimiter=item.delimiter,
+                        role=roles.get(item.name),
+                        subscribed=True,
+                        selectable=item.selectable,
+                    )
+                )
+            for old in self.folders.folders(self.name):
+                if old.name not in seen:
+                    self.folders.delete(old.id)
+        order = {FolderRole.INBOX: 0}
+        rows.sort(key=lambda r: (order.get(r.role, 1) if r.role else 2, r.name.casefold()))
+        return rows
+
+    # --- one folder ---------------------------------------------------------------------
+
+    async def sync_folder(self, client: ImapClient, folder: FolderRow) -> FolderReport:
+        report = FolderReport(folder.name)
+        complete = folder.uidvalidity is not None and folder.uidnext is not None
+        qresync = None
+        if complete and client.qresync and folder.highestmodseq:
+            assert folder.uidvalidity is not None
+            qresync = QresyncParams(folder.uidvalidity, folder.highestmodseq)
+        state = await client.select(folder.name, qresync=qresync)
+        if state.uidvalidity is None:
+            raise ProtocolError(f"{client.where} sent no UIDVALIDITY for {folder.name}.")
+        if folder.uidvalidity is not None and folder.uidvalidity != state.uidvalidity:
+            log.info("%s/%s: UIDVALIDITY changed; resyncing", self.name, folder.name)
+            await asyncio.to_thread(self.messages.clear_folder, folder.id)
+            report.reset = True
+            complete = False
+            qresync = None
+        if folder.uidvalidity != state.uidvalidity:
+            # Recorded before any batch, with UIDNEXT/MODSEQ unset until the folder is done.
+            await asyncio.to_thread(
+                self.folders.set_sync_state,
+                folder.id,
+                uidvalidity=state.uidvalidity,
+                uidnext=None,
+                highestmodseq=None,
+            )
+        local = set(await asyncio.to_thread(self.messages.uids, folder.id))
+        # Changes made here and not yet replayed must survive this sync.
+        hidden, _ = await asyncio.to_thread(pending_uids, self.db, folder.id)
+        local |= hidden
+        inbox = is_inbox(folder.name)
+        if complete:
+            assert folder.uidnext is not None
+            if qresync is not None:
+                gone = local.intersection(state.vanished)
+                updates = [u for f in state.changed if (u := flag_update(f)) and u.uid in local]
+                report.updated += await self._apply_flags(folder, updates)
+            elif state.highestmodseq is not None and folder.highestmodseq is not None:
+                gone = set()
+                if state.highestmodseq != folder.highestmodseq:
+                    report.updated += await self._fetch_flags(
+                        client, folder, local, changed_since=folder.highestmodseq
+                    )
+            else:
+                gone = set()
+                report.updated += await self._fetch_flags(client, folder, local)
+            report.expunged += await self._expunge(folder, gone - hidden)
+            local -= gone
+            new: list[int] = []
+            if state.uidnext is None or state.uidnext > folder.uidnext:
+                found = await client.uid_search(["UID", f"{folder.uidnext}:*"])
+                new = [u for u in found if u >= folder.uidnext and u not in local]
+            if qresync is None and state.exists != len(local) + len(new):
+                # Something was expunged that no cheaper method reported.
+                server = set(await client.uid_search_all())
+                gone = local - server
+                report.expunged += await self._expunge(folder, gone - hidden)
+                local -= gone
+                new = sorted(server - local)
+            report.new += await self._fetch_headers(
+                client, folder, sorted(new, reverse=True), ingest=inbox
+            )
+        else:
+            server = set(await client.uid_search_all()) if state.exists else set()
+            gone = local - server
+            report.expunged += await self._expunge(folder, gone - hidden)
+            kept = (local - hidden) & server
+            if kept:
+                report.updated += await self._fetch_flags(client, folder, kept)
+            missing = sorted(server - local, reverse=True)
+            report.new += await self._fetch_headers(client, folder, missing, ingest=False)
+        await asyncio.to_thread(
+            self.folders.set_sync_state,
+            folder.id,
+            uidvalidity=state.uidvalidity,
+            uidnext=state.uidnext,
+            highestmodseq=state.highestmodseq,
+        )
+        if inbox and self.prefetch_inbox:
+            report.bodies += await self._prefetch(client, folder)
+        return report
+
+    async def _apply_flags(self, folder: FolderRow, updates: list[FlagUpdate]) -> int:
+        _, unsent = await asyncio.to_thread(pending_uids, self.db, folder.id)
+        updates = [u for u in updates if u.uid not in unsent]
+        if not updates:
+            return 0
+        return await asyncio.to_thread(self.messages.update_flags, folder.id, updates)
+
+    async def _fetch_flags(
+        self,
+        client: ImapClient,
+        folder: FolderRow,
+        local: set[int],
+        *,
+        changed_since: int | None = None,
+    ) -> int:
+        if not local:
+            return 0
+        self._say(folder.name, "flags", 0, len(local))
+        updates: list[FlagUpdate] = []
+
+        async def collect(batch: list[Response]) -> None:
+            for r in batch:
+                if isinstance(r, FetchResponse):
+                    update = flag_update(r)
+                    if update is not None and update.uid in local:
+                        updates.append(update)
+
+        items = ["UID", "FLAGS"] + (["MODSEQ"] if client.condstore else [])
+        await client.uid_fetch("1:*", items, changed_since=changed_since, on_batch=collect)
+        return await self._apply_flags(folder, updates)
+
+    async def _expunge(self, folder: FolderRow, uids: set[int]) -> int:
+        if not uids:
+            return 0
+        return await asyncio.to_thread(self.messages.expunge_uids, folder.id, sorted(uids))
+
+    async def _fetch_headers(
+        self, client: ImapClient, folder: FolderRow, uids_desc: list[int], *, ingest: bool
+    ) -> int:
+        """Fetch and store headers of these UIDs in batches (newest first). With `ingest`
+        (new Inbox mail) the bodies come along and go to the ingest hook before the batch
+        commits (at least once: a crash before the commit fetches them again)."""
+        if not uids_desc:
+            return 0
+        with_body = ingest and self.on_new_inbox_message is not None
+        items = header_items(client.condstore, with_body=with_body)
+        size = BODY_BATCH if with_body else self.batch_size
+        total = len(uids_desc)
+        stored = 0
+        writing: asyncio.Future[int] | None = None
+        try:
+            for chunk in _chunks(uids_desc, size):
+                got: list[FetchResponse] = []
+                collect = _collector(got, set(chunk), envelope=True)
+                await client.uid_fetch(compress_uids(chunk), items, on_batch=collect)
+                if with_body:
+                    self._ingest(got)
+                if writing is not None:
+                    stored += await writing
+                    self._say(folder.name, "headers", stored, total)
+                # The next batch is fetched while this one is written.
+                writing = asyncio.ensure_future(
+                    asyncio.to_thread(self._store_headers, folder.id, got, with_body)
+                )
+            if writing is not None:
+                stored += await writing
+                writing = None
+                self._say(folder.name, "headers", stored, total)
+        finally:
+            if writing is not None:
+                # A failed fetch must not lose the batch already being written.
+                with contextlib.suppress(MailAppError):
+                    await writing
+        return stored
+
+    def _ingest(self, fetches: list[FetchResponse]) -> None:
+        hook = self.on_new_inbox_message
+        if hook is None:
+            return
+        for fetch in sorted(fetches, key=lambda f: f.uid or 0):
+            raw = fetch.section("")
+            if raw is None:
+                continue
+            try:
+                hook(raw)
+            except Exception:  # the hook's failure must not stop the sync
+                log.exception("%s: the new-message hook failed", self.name)
+
+    def _store_headers(self, folder_id: int, fetches: list[FetchResponse], bodies: bool) -> int:
+        rows = []
+        texts: dict[int, tuple[str, str]] = {}
+        for fetch in fetches:
+            body_hash = None
+            raw = fetch.section("") if bodies else None
+            if raw is not None:
+                body_hash = self.blobs.put(raw, durable=False)
+                text = index_text(raw).body
+                assert fetch.uid is not None
+                texts[fetch.uid] = (body_hash, text)
+            row = new_message(fetch, body_hash=body_hash)
+            if row is not None:
+                rows.append(row)
+        with self.db.write():
+            count = self.messages.insert_many(folder_id, rows)
+            if texts:
+                updates = []
+                for uid, (digest, text) in texts.items():
+                    found = self.messages.by_uid(folder_id, uid)
+                    if found is not None:
+                        updates.append(BodyUpdate(found.id, digest, text, _preview(text)))
+                self.messages.set_bodies(updates)
+        return count
+
+    # --- replaying local changes -----------------------------------------------------
+
+    async def replay(self, client: ImapClient) -> int:
+        """Send queued local changes (flags, moves, deletes); returns how many were sent."""
+        changes = await asyncio.to_thread(self.changes.pending, self.name)
+        if not changes:
+            return 0
+        sent = 0
+        by_folder: dict[int, list[PendingChange]] = {}
+        for change in changes:
+            by_folder.setdefault(change.folder_id, []).append(change)
+        for folder_id, items in by_folder.items():
+            folder = await asyncio.to_thread(self.folders.get, folder_id)
+            if folder is None:
+                await asyncio.to_thread(self.changes.done, [c.id for c in items])
+                continue
+            try:
+                state = await client.select(folder.name)
+            except ImapCommandError as exc:
+                for change in items:
+                    await asyncio.to_thread(
+                        self.changes.failed, change, exc.message, permanent=not exc.temporary
+                    )
+                continue
+            if folder.uidvalidity is not None and state.uidvalidity != folder.uidvalidity:
+                for change in items:
+                    await asyncio.to_thread(
+                        self.changes.failed, change, "the folder was reset", permanent=True
+                    )
+                continue
+            for group in _groups(items):
+                try:
+                    await self._replay_group(client, group)
+                except ImapCommandError as exc:
+                    for change in group:
+                        await asyncio.to_thread(
+                            self.changes.failed, change, exc.message, permanent=not exc.temporary
+                        )
+                    continue
+                await asyncio.to_thread(self.changes.done, [c.id for c in group])
+                sent += len(group)
+        return sent
+
+    async def _replay_group(self, client: ImapClient, group: list[PendingChange]) -> None:
+        first = group[0]
+        uids = sorted({c.uid for c in group})
+        if first.kind is ChangeKind.FLAGS:
+            if first.add:
+                await client.uid_store(uids, first.add, mode="+")
+            if first.remove:
+                await client.uid_store(uids, first.remove, mode="-")
+        elif first.target is not None:
+            await client.uid_move(uids, first.target)
+        else:
+            await client.uid_store(uids, ["\\Deleted"], mode="+")
+            await client.expunge(uids)
+
+    # --- bodies -------------------------------------------------------------------------
+
+    async def _prefetch(self, client: ImapClient, folder: FolderRow) -> int:
+        todo = await asyncio.to_thread(
+            self.messages.without_body, folder.id, limit=self.prefetch_inbox
+        )
+        if not todo:
+            return 0
+        self._say(folder.name, "bodies", 0, len(todo))
+        return await self._fetch_bodies(client, folder, {uid: mid for mid, uid in todo})
+
+    async def _fetch_bodies(
+        self, client: ImapClient, folder: FolderRow, ids_by_uid: dict[int, int]
+    ) -> int:
+        done = 0
+        for chunk in _chunks(sorted(ids_by_uid, reverse=True), BODY_BATCH):
+            got: list[FetchResponse] = []
+            collect = _collector(got, set(chunk))
+            await client.uid_fetch(compress_uids(chunk), ["UID", "BODY.PEEK[]"], on_batch=collect)
+            pairs = [
+                (ids_by_uid[f.uid], raw)
+                for f in got
+                if f.uid is not None and (raw := f.section("")) is not None
+            ]
+            done += await asyncio.to_thread(self._store_bodies, pairs)
+        return done
+
+    def _store_bodies(self, pairs: list[tuple[int, bytes]]) -> int:
+        updates = []
+        for message_id, raw in pairs:
+            digest = self.blobs.put(raw, durable=False)
+            text = index_text(raw).body
+            updates.append(BodyUpdate(message_id, digest, text, _preview(text)))
+        return self.messages.set_bodies(updates)
+
+    async def fetch_body(self, message_id: int) -> bytes:
+        """The raw message, from the store or else fetched (BODY.PEEK[]) and stored."""
+        row = await asyncio.to_thread(self.messages.get, message_id)
+        if row is None:
+            raise MessageNotFoundError(f"There is no message {message_id}.")
+        if row.body_hash is not None and await asyncio.to_thread(self.blobs.exists, row.body_hash):
+            return await asyncio.to_thread(self.blobs.get, row.body_hash)
+        folder = await asyncio.to_thread(self.folders.get, row.folder_id)
+        if folder is None:
+            raise MessageNotFoundError(f"The folder of message {message_id} is gone.")
+        raw: list[bytes] = []
+
+        async def fetch(client: ImapClient) -> None:
+            raw.clear()
+            state = client.selected
+            if state is None or state.name != folder.name:
+                state = await client.select(folder.name, readonly=True)
+            if state.uidvalidity != folder.uidvalidity:
+                raise MessageNotFoundError(
+                    f"The folder {folder.name} changed on the server; sync it first.",
+                    hint="Run `mailapp sync`.",
+                )
+            result = await client.uid_fetch([row.uid], ["UID", "BODY.PEEK[]"])
+            for r in result.untagged:
+                if isinstance(r, FetchResponse) and r.uid == row.uid:
+                    data = r.section("")
+                    if data is not None:
+                        raw.append(data)
+
+        await self._retrying(folder.name, fetch, SyncReport(self.name))
+        if not raw:
+            raise MessageNotFoundError(
+                f"Message {message_id} is no longer on the server.", hint="Run `mailapp sync`."
+            )
+        await asyncio.to_thread(self._store_body_durable, row, raw[0])
+        return raw[0]
+
+    def _store_body_durable(self, row: MessageRow, raw: bytes) -> None:
+        digest = self.blobs.put(raw, durable=True)
+        text = index_text(raw).body
+        self.messages.set_bodies([BodyUpdate(row.id, digest, text, _preview(text))])
+
+    # --- watching -----------------------------------------------------------------------
+
+    async def watch(
+        self,
+        stop: asyncio.Event,
+        *,
+        full_every: float | None = None,
+        idle_seconds: float = DEFAULT_IDLE_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        """Sync everything, then wait in IDLE on the Inbox (NOOP polling without IDLE) and
+        sync it on each change; everything again every `full_every` seconds. A lost
+        connection is reopened with growing delays; wrong credentials or certificates
+        end the watch with their error."""
+        every = (
+            full_every
+            if full_every is not None
+            else (max(1, self.account.options.check_interval_minutes) * 60.0)
+        )
+        delay = self.retry_delays[0] if self.retry_delays else 1.0
+        while not stop.is_set():
+            try:
+                await self.sync()
+                next_full = time.monotonic() + every
+                delay = self.retry_delays[0] if self.retry_delays else 1.0
+                while not stop.is_set():
+                    client = await self.client()
+                    inbox = await asyncio.to_thread(self.folders.by_name, self.name, "INBOX")
+                    if inbox is None:
+                        break
+                    self._changed.clear()
+                    await self.sync_folder(client, inbox)
+                    wait = max(0.0, next_full - time.monotonic())
+                    if wait <= 0:
+                        break
+                    if not self._changed.is_set():
+                        if client.has("IDLE"):
+                            await client.idle(max_seconds=min(idle_seconds, wait), stop=stop)
+                        else:
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(stop.wait(), min(poll_seconds, wait))
+                            if not stop.is_set():
+                                await client.noop()
+                    if time.monotonic() >= next_full:
+                        break
+            except (AuthError, TLSError):
+                raise
+            except (TransportError, ProtocolError, ImapCommandError) as exc:
+                log.warning("%s: %s; retrying in %.0fs", self.name, exc, delay)
+                self._say("", "reconnect")
+                if self._client is not None:
+                    await self._client.close()
+                    self._client = None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay * (1 + random.random() / 4))
+                delay = min(delay * 2, WATCH_BACKOFF_CAP)
+        await self.disconnect()
+
+
+def _merge(into: FolderReport, result: FolderReport) -> None:
+    into.new += result.new
+    into.updated += result.updated
+    into.expunged += result.expunged
+    into.bodies += result.bodies
+    into.reset = into.reset or result.reset
+
+
+def _collector(
+    into: list[FetchResponse], wanted: set[int], *, envelope: bool = False
+) -> Callable[[list[Response]], Awaitable[None]]:
+    """A streaming callback keeping the FETCH answers for the wanted UIDs (a server may
+    slip in unsolicited FETCHes of other messages)."""
+
+    async def collect(batch: list[Response]) -> None:
+        for r in batch:
+            if (
+                isinstance(r, FetchResponse)
+                and r.uid in wanted
+                and (not envelope or r.envelope is not None)
+            ):
+                into.append(r)
+
+    return collect
+
+
+def _groups(changes: list[PendingChange]) -> list[list[PendingChange]]:
+    """Consecutive changes that one command can carry (same kind, flags and target)."""
+    groups: list[list[PendingChange]] = []
+    for change in changes:
+        key = (change.kind, change.add, change.remove, change.target)
+        if groups:
+            last = groups[-1][0]
+            if (last.kind, last.add, last.remove, last.target) == key:
+                groups[-1].append(change)
+                continue
+        groups.append([change])
+    return groups
