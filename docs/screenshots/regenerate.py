@@ -7,10 +7,18 @@ inside it (`--shoot`) with Qt's xcb platform, builds the window the way `mailapp
 names, icon theme fallback) on throw-away profiles, and saves QWidget.grab() images here:
 
   main-window-empty.png   first start, no account: the empty state
-  main-window.png         one account (saved through the engine API), its folders
+  main-window.png         one account with mail (written straight into its store): folders
+                          with unread counts, the message list, a message in the reader
+  reader-html.png         an HTML newsletter in the reader: cid logo, blocked tracking image
+                          bar, a flagged look-alike link, an attachment chip
   main-window-dark.png    the same in the dark colour scheme
   wizard-1-identity.png ... wizard-4-summary.png   the account wizard, page by page, with
                           discovery and test answers replayed (no network is used)
+  composer.png            the composer with a realistic message: chips, a little formatting,
+                          an attachment (nothing is sent)
+  sent-delivery.png       the Sent folder: its Delivery column and the Delivery panel, from
+                          delivery reports and a read receipt ingested locally
+  outbox.png              the Outbox with a message waiting and one refused
 
 Needs Debian's xvfb and the xcb libraries (tests/run.sh installs them). Passwords go to an
 in-memory credential store, so the system keyring is never touched.
@@ -26,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -236,6 +245,381 @@ def _wizard_shots(app, settle, save, engine) -> None:  # type: ignore[no-untyped
         asyncio.set_event_loop(None)
 
 
+_SHOWCASE_SENT = (
+    # subject, recipients, outcome per recipient (address -> report kind)
+    ("Invoice 2041", ("accounts@example.com",), {"accounts@example.com": "delivered"}),
+    ("Slides for Monday", ("team@lists.example.org",), {"team@lists.example.org": "relayed"}),
+    ("Lunch on Friday?", ("bob@example.net",), {"bob@example.net": "read"}),
+    ("Re: Holiday plans", ("dan@example.net",), {}),
+    ("Train tickets", ("carol@slow.example",), {"carol@slow.example": "delayed"}),
+    (
+        "Quarterly report",
+        ("bob@example.net", "jhon@example.com", "carol@slow.example"),
+        {"bob@example.net": "read", "jhon@example.com": "failed", "carol@slow.example": "delayed"},
+    ),
+)
+_REPORTS = {
+    "delivered": ("delivered", "2.0.0", "smtp; 250 2.0.0 Ok: queued as 7C2F81A0B3"),
+    "read": ("delivered", "2.0.0", "smtp; 250 2.0.0 Ok: queued as 5D19E0C4A2"),
+    "relayed": ("relayed", "2.0.0", "smtp; 250 2.0.0 Ok"),
+    "failed": (
+        "failed",
+        "5.1.1",
+        "smtp; 550 5.1.1 <jhon@example.com>: Recipient address rejected: User unknown in "
+        "virtual mailbox table",
+    ),
+    "delayed": (
+        "delayed",
+        "4.4.1",
+        "smtp; 421 4.4.1 connect to mx.slow.example[203.0.113.9]:25: Connection timed out",
+    ),
+}
+_REPORTING_MTA = {
+    "example.com": "mx1.example.com",
+    "example.net": "mx.example.net",
+    "lists.example.org": "mail.example.org",
+    "slow.example": "smtp.example.org",
+}
+
+
+def _dsn(entry, address: str, kind: str, number: int) -> bytes:  # type: ignore[no-untyped-def]
+    action, status, diagnostic = _REPORTS[kind]
+    mta = _REPORTING_MTA[address.split("@")[1]]
+    return (
+        f"From: Mail Delivery System <MAILER-DAEMON@{mta}>\r\n"
+        "To: ada@example.org\r\n"
+        f"Subject: Delivery Status Notification ({action})\r\n"
+        f"Message-ID: <report-{number}@{mta}>\r\n"
+        "Date: Mon, 3 Mar 2025 10:32:00 +0000\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nYour message: {action}.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; {mta}\r\nOriginal-Envelope-Id: {entry.envid}\r\n\r\n"
+        f"Final-Recipient: rfc822; {address}\r\nOriginal-Recipient: rfc822;{address}\r\n"
+        f"Action: {action}\r\nStatus: {status}\r\nDiagnostic-Code: {diagnostic}\r\n"
+        "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {entry.message_id}\r\nSubject: {entry.subject}\r\n"
+        "--b--\r\n"
+    ).encode()
+
+
+def _mdn(entry, address: str, number: int) -> bytes:  # type: ignore[no-untyped-def]
+    return (
+        f"From: {address}\r\nTo: ada@example.org\r\n"
+        f"Subject: Read: {entry.subject}\r\nMessage-ID: <receipt-{number}@example.net>\r\n"
+        "Date: Mon, 3 Mar 2025 10:40:00 +0000\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=disposition-notification; boundary="m"'
+        "\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\nYour message was displayed.\r\n"
+        "--m\r\nContent-Type: message/disposition-notification\r\n\r\n"
+        "Reporting-UA: example.net; Thunderbird\r\n"
+        f"Final-Recipient: rfc822;{address}\r\nOriginal-Message-ID: {entry.message_id}\r\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\r\n--m--\r\n"
+    ).encode()
+
+
+async def _fill_delivery_showcase(engine) -> None:  # type: ignore[no-untyped-def]
+    """Sent messages with every outcome and an Outbox with a problem, made through the
+    outbox's own steps and real-format reports ingested as a sync would (no network)."""
+    from mailapp.core.draft import Draft, Mailbox
+
+    account = engine.get_account("Work")
+    outbox = engine.sending.outbox
+    number = 0
+
+    def draft(subject: str, to: tuple[str, ...]) -> Draft:
+        return Draft(
+            from_=Mailbox("ada@example.org", "Ada Lovelace"),
+            to=tuple(Mailbox(a) for a in to),
+            subject=subject,
+            text_body=f"Hello,\n\n{subject}: see below.\n\nAda\n",
+        )
+
+    for subject, to, outcomes in _SHOWCASE_SENT:
+        entry = await engine.sending.enqueue(account, draft(subject, to), request_dsn=True)
+        [claimed] = outbox.claim_due(datetime.now(UTC), "shots", account="Work")
+        for recipient in claimed.sending_recipients:
+            outbox.record_recipient_reply(entry.id, recipient.address, 250, "2.1.5 Ok")
+        outbox.mark_data_started(entry.id, "shots")
+        outbox.mark_accepted(
+            entry.id,
+            "shots",
+            reply="2.0.0 Ok: queued as 4F1A2B3C9D",
+            smtp_host="smtp.example.org",
+            dsn_offered=True,
+        )
+        for address, kind in outcomes.items():
+            number += 1
+            await engine.ingest_report(_dsn(entry, address, kind, number), "Work")
+            if kind == "read":
+                number += 1
+                await engine.ingest_report(_mdn(entry, address, number), "Work")
+
+    waiting = await engine.sending.enqueue(
+        account, draft("Contract draft", ("legal@example.com",)), request_dsn=True
+    )
+    outbox.claim_due(datetime.now(UTC), "shots", account="Work")
+    outbox.mark_deferred(
+        waiting.id,
+        "shots",
+        error="Could not connect to smtp.example.org:465: Connection refused. "
+        "mailapp tries again by itself.",
+        smtp_host="smtp.example.org",
+    )
+    refused = await engine.sending.enqueue(
+        account, draft("Photos from Saturday", ("eve@example.net",)), request_dsn=True
+    )
+    outbox.claim_due(datetime.now(UTC), "shots", account="Work")
+    outbox.mark_failed(
+        refused.id,
+        "shots",
+        reason="The server refused the message: 552 5.3.4 Message size exceeds fixed limit",
+        reply="5.3.4 Message size exceeds fixed limit",
+        reply_code=552,
+        smtp_host="smtp.example.org",
+        dsn_offered=True,
+    )
+
+
+def _delivery_shots(app, settle, save, window) -> None:  # type: ignore[no-untyped-def]
+    """The Sent folder with its Delivery column and panel, then the Outbox."""
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    async def drive() -> None:
+        engine = window.engine
+        await _fill_delivery_showcase(engine)
+        window.refresh_accounts()
+        window.sent_view.set_sent(await engine.recent_sent(50))
+        window.outbox_view.set_entries(await engine.outbox_entries())
+        window.status.set_outbox_count(len(window.outbox_view.model.items))
+        window.status.set_connection_states({"Work": ("online", "")})
+        window.show_delivery_folder("sent")
+        sent = window.sent_view
+        [report] = [i for i in sent.model.items if i.entry.subject == "Quarterly report"]
+        loaded = asyncio.Event()
+        sent.selection_loaded.connect(loaded.set)
+        sent.select_message(report.entry.message_id)
+        await asyncio.wait_for(loaded.wait(), 10)
+        sent.panel.row("jhon@example.com").set_expanded(True)
+        sent.splitter.setSizes([150, 550])
+        sent._fit_panel()
+        settle()
+        save(window, "sent-delivery.png")
+        window.show_delivery_folder("outbox")
+        box = window.outbox_view
+        box.select(box.model.items[-1].id)  # the refused one
+        settle()
+        save(window, "outbox.png")
+
+    try:
+        loop.run_until_complete(drive())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def _composer_shot(window, settle, save, tmp: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QTextCursor
+
+    notes = tmp / "engine-notes.pdf"
+    notes.write_bytes(b"%PDF-1.4\n" + bytes(243_000))
+    composer = window.new_composer()
+    composer.resize(760, 600)
+    composer.to_edit.setText("Grace Hopper <grace@example.org>, Alan Turing <alan@example.org>")
+    composer.cc_edit.setText("charles@example.org")
+    composer.subject_edit.setText("Notes on the Analytical Engine")
+    body = composer.body_edit
+    body.setPlainText("Dear Grace, dear Alan,\n\nhere are my notes for Thursday. ")
+    cursor = body.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    body.setTextCursor(cursor)
+    composer.format_bar.bold.setChecked(True)
+    composer.format_bar._toggle_bold()
+    body.insertPlainText("Please read section 3 first")
+    composer.format_bar.bold.setChecked(False)
+    composer.format_bar._toggle_bold()
+    body.insertPlainText(":\n")
+    composer.format_bar.bullets.trigger()
+    body.insertPlainText("the table of Bernoulli numbers\nthe note on loops")
+    body.textCursor().insertText("\n")
+    composer.format_bar.bullets.trigger()
+    body.insertPlainText("\nThe full text is attached.\n\nAda")
+    composer.attach_files([str(notes)])
+    composer.show()
+    composer.activateWindow()
+    composer.to_edit.input.setFocus()
+    settle()
+    save(composer, "composer.png")
+    composer.dirty = False
+    composer.close()
+
+
+_NEWSLETTER = """<html><body style="font-family: sans-serif">
+<table width="100%" cellpadding="12" bgcolor="#f4f1ea"><tr><td>
+<img src="cid:logo@harbour.example" alt="Harbour Books" width="48" height="48">
+<font size="5" color="#2b4c7e"><b>Harbour Books</b></font></td></tr></table>
+<h2 style="color: #2b4c7e">Spring reading list</h2>
+<p>Dear Ada,</p>
+<p>The days are longer and so is our list. Ten new titles arrived this week, among them
+<b>The Analytical Engine, Annotated</b> and a new translation of Menabrea's <i>Sketch</i>.</p>
+<table cellpadding="6" border="1" style="border-collapse: collapse">
+<tr><th align="left">Title</th><th align="left">Author</th><th align="right">Price</th></tr>
+<tr><td>The Analytical Engine, Annotated</td><td>C. Babbage</td><td align="right">24.00</td></tr>
+<tr><td>Sketch of the Analytical Engine</td><td>L. F. Menabrea</td><td align="right">12.50</td></tr>
+<tr><td>Notes on Looms</td><td>J. M. Jacquard</td><td align="right">18.00</td></tr>
+</table>
+<p>Members get 10 % off until Sunday: <a href="https://harbour-books.example/members">see the
+offer</a>. Your order history is at
+<a href="https://login.not-harbour.example/verify">www.harbour-books.example/account</a>.</p>
+<p><img src="https://tracker.mailer.example/open.gif?id=ada" width="1" height="1"></p>
+<p style="color: #666666"><small>Harbour Books, 3 Quay Street, Portsmouth.</small></p>
+</body></html>"""
+
+
+def _fill_mailbox(engine) -> None:  # type: ignore[no-untyped-def]
+    """A realistic Inbox and a few folders, written straight into the store (as a sync would)."""
+    from datetime import UTC, datetime, timedelta
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from PySide6.QtCore import QBuffer, QIODevice
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    from mailapp.protocols.mime.parse import parse_message
+    from mailapp.store.folders import FolderRepository, FolderRole
+    from mailapp.store.messages import MessageFlag, MessageRepository, NewMessage
+
+    database, blobs = engine._mail_store()
+    folders = FolderRepository(database)
+    repo = MessageRepository(database)
+    for name, role in (
+        ("INBOX", FolderRole.INBOX), ("Drafts", FolderRole.DRAFTS), ("Sent", FolderRole.SENT),
+        ("Junk", FolderRole.JUNK), ("Trash", FolderRole.TRASH), ("Archive", FolderRole.ARCHIVE),
+        ("Delivery Reports", None), ("Projects", None), ("Projects/Engine", None),
+        ("Receipts", None),
+    ):  # fmt: skip
+        folders.upsert("Work", name, delimiter="/", role=role)
+    inbox = folders.by_name("Work", "INBOX")
+    assert inbox is not None
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+
+    logo = QImage(96, 96, QImage.Format.Format_ARGB32)
+    logo.fill(QColor("#2b4c7e"))
+    painter = QPainter(logo)
+    painter.setPen(QColor("white"))
+    font = painter.font()
+    font.setPixelSize(54)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(logo.rect(), 0x84, "H")  # AlignCenter
+    painter.end()
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    logo.save(buffer, "PNG")
+
+    def message(sender: str, subject: str, age: timedelta, body: str, *, html: str | None,
+                files: dict[str, bytes] | None) -> bytes:  # fmt: skip
+        m = EmailMessage()
+        m["From"] = sender
+        m["To"] = "Ada Lovelace <ada@example.org>"
+        m["Subject"] = subject
+        m["Date"] = format_datetime(now - age)
+        m["Message-ID"] = f"<{abs(hash(subject))}@example.org>"
+        m.set_content(body)
+        if html is not None:
+            m.add_alternative(html, subtype="html")
+            m.get_payload()[1].add_related(  # type: ignore[index]
+                bytes(buffer.data().data()), "image", "png", cid="<logo@harbour.example>"
+            )
+        for name, data in (files or {}).items():
+            m.add_attachment(data, "application", "pdf", filename=name)
+        return m.as_bytes()
+
+    mails = [
+        ("Charles Babbage <charles@engine.example>", "Re: Note G, the Bernoulli numbers",
+         timedelta(minutes=25), "Ada,\n\nI have gone through Note G twice now. The table "
+         "of operations holds up; the only change I would make is in operation 24, where the "
+         "result should go to V13 rather than V24.\n\nCan we meet on Thursday to go over "
+         "the diagrams?\n\nCharles", None, None, MessageFlag.FLAGGED),
+        ("Harbour Books <news@harbour-books.example>", "Spring reading list: ten new titles",
+         timedelta(hours=2), "Our spring reading list.", _NEWSLETTER,
+         {"Spring catalogue.pdf": b"%PDF-1.4 " + b"x" * 180_000}, MessageFlag.NONE),
+        ("Mary Somerville <mary@royal-society.example>", "Lecture on Thursday",
+         timedelta(hours=5), "Dear Ada,\n\nThe lecture starts at seven; I kept two seats "
+         "near the front.\n\nMary", None, None, MessageFlag.NONE),
+        ("Augustus De Morgan <augustus@ucl.example>", "Your questions on the calculus",
+         timedelta(days=1, hours=3), "My dear Lady Lovelace,\n\nYour last letter raised "
+         "an excellent point about limits.", None, {"Exercises 14-20.pdf": b"%PDF " * 9000},
+         MessageFlag.SEEN),
+        ("Rail Tickets <no-reply@rail.example>", "Your booking: London to Ockham",
+         timedelta(days=2), "Booking reference QX7-5521.", None, None, MessageFlag.SEEN),
+        ("Michael Faraday <michael@royal-institution.example>",
+         "Fwd: Demonstration of the induction ring", timedelta(days=3), "Thought you would "
+         "enjoy this.", None, None, MessageFlag.SEEN | MessageFlag.FLAGGED),
+        ("Charles Wheatstone <cw@kings.example>", "Translation of Menabrea's paper",
+         timedelta(days=4), "The editor would like the notes by the end of the month.",
+         None, None, MessageFlag.SEEN),
+        ("William King <william@ockham.example>", "Weekend at Ockham", timedelta(days=6),
+         "Shall I send the carriage on Friday?", None, None, MessageFlag.SEEN),
+        ("Bank of Example <statements@bank.example>", "Your monthly statement is ready",
+         timedelta(days=9), "Your statement is ready.", None, {"Statement.pdf": b"%PDF " * 3000},
+         MessageFlag.SEEN),
+        ("Charles Dickens <charles@household-words.example>", "Reading at Devonshire House",
+         timedelta(days=12), "I would be glad to see you there.", None, None, MessageFlag.SEEN),
+    ]  # fmt: skip
+    for uid, (sender, subject, age, body, html, files, flags) in enumerate(mails, start=1):
+        raw = message(sender, subject, age, body, html=html, files=files)
+        parsed = parse_message(raw)
+        who = parsed.from_[0]
+        repo.insert_many(
+            inbox.id,
+            [
+                NewMessage(
+                    uid=uid, internal_date=now - age, date=now - age, size=len(raw),
+                    flags=flags, subject=parsed.subject, from_name=who.name, from_addr=who.addr,
+                    to="Ada Lovelace <ada@example.org>", has_attachment=bool(files),
+                    message_id=parsed.message_id,
+                )
+            ],
+        )  # fmt: skip
+        row = repo.by_uid(inbox.id, uid)
+        assert row is not None
+        repo.set_body(row.id, blobs.put(raw, durable=False), body_text=parsed.text)
+
+
+def _reader_shot(app, settle, save, window, *, subject: str, name: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Select the Inbox message called `subject` and wait until the reader shows it."""
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window.reader.mark_read_delay_ms = 600_000  # keep it unread in the picture
+    model = window.message_list.message_model
+
+    async def pick() -> None:
+        row = next(
+            r for r in range(model.rowCount()) if (m := model.message(r)) and m.subject == subject
+        )
+        window.message_list.select_message(model.message_id(row))
+        for _ in range(200):
+            shown = window.reader.message
+            if shown is not None and shown.subject == subject:
+                break
+            await asyncio.sleep(0.05)
+
+    try:
+        loop.run_until_complete(pick())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    settle()
+    if name is not None:
+        save(window, name)
+
+
 def shoot(variant: str, out_dir: Path) -> int:
     sys.path.insert(0, str(REPO))
     from PySide6.QtCore import QSettings
@@ -285,9 +669,33 @@ def shoot(variant: str, out_dir: Path) -> int:
         profile = Path(tmp) / "with-account"
         engine = Engine.open(str(profile), credentials=store())
         asyncio.run(engine.add_account(_account("mail.example.org"), "not-a-real-password"))
+        _fill_mailbox(engine)
         window = window_for(profile)
+        window.resize(1200, 760)
+        _reader_shot(
+            app, settle, save, window, subject="Re: Note G, the Bernoulli numbers", name=None
+        )
         save(window, "main-window.png" if variant == "light" else "main-window-dark.png")
+        if variant == "light":
+            _reader_shot(
+                app,
+                settle,
+                save,
+                window,
+                subject="Spring reading list: ten new titles",
+                name="reader-html.png",
+            )
+        if variant == "light":
+            _composer_shot(window, settle, save, Path(tmp))
         window.close()
+        if variant == "light":
+            profile = Path(tmp) / "delivery"
+            engine = Engine.open(str(profile), credentials=store())
+            asyncio.run(engine.add_account(_account("mail.example.org"), "not-a-real-password"))
+            window = window_for(profile)
+            window.resize(1200, 760)
+            _delivery_shots(app, settle, save, window)
+            window.close()
     return 0
 
 

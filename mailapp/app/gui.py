@@ -143,6 +143,7 @@ async def _run(
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGINT, window.close)
     window.show()
+    window.start_background()  # sync, outbox, delivery views: needs the running loop
     log.info("Window shown (profile %s)", engine.profile.root)
 
     # mailto: links from the command line, a later launch (guard) or macOS open a filled
@@ -172,6 +173,7 @@ async def _run(
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGINT)
+        await window.engine_runner.aclose(timeout=5)  # log out, leave no task pending
         reporter.error.disconnect(show_error)
         router.detach()
         if isinstance(guard, InstanceGuard):

@@ -116,7 +116,7 @@ class MailtoRouter(QObject):
             len(link.to) + len(link.cc) + len(link.bcc),
             len(link.ignored),
         )
-        composer = ComposerWindow(self.window.accounts, self.window)
+        composer = self.window.new_composer()
         composer.fill(link)
         self.composers.append(composer)
         composer.destroyed.connect(lambda _=None, c=composer: self._forget(c))

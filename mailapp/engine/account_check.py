@@ -7,6 +7,7 @@ after it are marked skipped. Imports: core, transport.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from mailapp.core.checks import (
@@ -25,11 +26,13 @@ from mailapp.core.errors import (
     TLSError,
 )
 from mailapp.core.model import Account, IncomingProtocol, ServerSettings
-from mailapp.transport.imap_login import ImapLoginProbe
+from mailapp.transport.imap import ImapClient
 from mailapp.transport.net import DEFAULT_TIMEOUT
-from mailapp.transport.pop3_login import Pop3LoginProbe
+from mailapp.transport.pop3 import Pop3Client
 from mailapp.transport.smtp import SmtpSession
 from mailapp.transport.tls import StageNotify
+
+log = logging.getLogger("mailapp.account_check")
 
 Progress = Callable[[CheckStep], None]
 
@@ -167,18 +170,35 @@ async def check_account(
     )
 
     async def login_incoming() -> None:
-        probe: ImapLoginProbe | Pop3LoginProbe
-        probe_type = (
-            ImapLoginProbe if account.incoming_protocol is IncomingProtocol.IMAP else Pop3LoginProbe
-        )
-        probe = probe_type(
-            account.incoming,
-            account.trust,
-            timeout=timeout,
-            source_address=source_address,
-            notify=incoming.notify,
-        )
-        await probe.run(password)
+        settings = account.incoming
+        if account.incoming_protocol is IncomingProtocol.IMAP:
+            async with ImapClient(
+                settings,
+                account.trust,
+                timeout=timeout,
+                source_address=source_address,
+                notify=incoming.notify,
+            ) as imap:  # leaving the block logs out
+                await imap.connect()
+                await imap.login(password)
+            return
+        pop = Pop3Client(notify=incoming.notify)
+        try:
+            await pop.connect(
+                settings.host,
+                settings.port,
+                settings.security,
+                trust=account.trust,
+                timeout=timeout,
+                source_address=source_address,
+            )
+            await pop.login(settings.user, password)
+            try:
+                await pop.quit()
+            except MailAppError as exc:  # logged in already; a rude goodbye is harmless
+                log.debug("QUIT on %s failed: %s", pop.where, exc)
+        finally:
+            await pop.close()
 
     async def login_outgoing() -> None:
         session = SmtpSession(

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
 
 from mailapp.core.checks import CheckReport, CheckStep
 from mailapp.core.draft import Draft
@@ -16,10 +19,13 @@ from mailapp.core.errors import (
     ConfigError,
     MailAppError,
     MessageNotFoundError,
+    MimePartNotFoundError,
     SecretError,
     UnsupportedError,
 )
 from mailapp.core.model import Account, IncomingProtocol
+from mailapp.core.reading import AttachmentInfo, LinkWarning, ReadableMessage
+from mailapp.engine import drafts as _drafts
 from mailapp.engine.account_check import check_account
 from mailapp.engine.accounts import AccountRegistry, validate_account
 from mailapp.engine.discovery import (
@@ -33,11 +39,20 @@ from mailapp.engine.discovery import (
     StepOutcome,
     discover,
 )
+from mailapp.engine.drafts import DraftRef, SavedDraft
 from mailapp.engine.outbox_worker import SendProgress, SendStage, SmtpCredentials, WorkerReport
 from mailapp.engine.profile import Profile
+from mailapp.engine.reading import (
+    attachment_names,
+    fetch_images,
+    image_context,
+    readable_message,
+    save_part,
+)
+from mailapp.engine.send_later import enqueue_not_before
 from mailapp.engine.sending import DeliveryStatus, SendingService, SendResult, SentSummary
 from mailapp.engine.sync.changes import ChangeQueue, parse_flag
-from mailapp.engine.sync.imap_sync import ImapSync, IngestHook, SyncReport
+from mailapp.engine.sync.imap_sync import ImapSync, IngestHook, SyncProgress, SyncReport
 from mailapp.engine.sync.imap_sync import ProgressCallback as SyncProgressCallback
 from mailapp.engine.sync.pop3_fetch import Pop3Fetch, Pop3FetchReport
 from mailapp.engine.tracking import IngestResult
@@ -45,8 +60,8 @@ from mailapp.secrets.base import INCOMING, OUTGOING, CredentialStore
 from mailapp.secrets.vault import open_default_store, resolve_password
 from mailapp.store.blobs import BlobStore
 from mailapp.store.db import Database
-from mailapp.store.folders import FolderRepository, FolderRow
-from mailapp.store.messages import MessageFlag, MessageRepository, MessageRow
+from mailapp.store.folders import FolderRepository, FolderRole, FolderRow
+from mailapp.store.messages import MessageFlag, MessageRepository, MessageRow, SortKey
 from mailapp.store.outbox import OutboxEntry
 from mailapp.store.pop3_uidls import Pop3UidlRepository
 from mailapp.store.search import SearchRepository
@@ -55,21 +70,33 @@ from mailapp.transport.tls import normalize_fingerprint
 
 __all__ = [
     "STEP_ORDER",
+    "AttachmentInfo",
     "DeliveryStatus",
     "DiscoveryConfig",
     "DiscoveryResult",
     "DiscoveryStep",
+    "DraftRef",
     "Engine",
+    "FolderRole",
+    "FolderRow",
     "FoundServer",
     "IngestResult",
+    "LinkWarning",
+    "MessageFlag",
+    "MessageRow",
+    "OutboxEntry",
     "ProgressCallback",
+    "ReadableMessage",
+    "SavedDraft",
     "SendProgress",
     "SendResult",
     "SendStage",
     "SentSummary",
     "ServerKind",
+    "SortKey",
     "StepName",
     "StepOutcome",
+    "SyncProgress",
     "WorkerReport",
     "normalize_fingerprint",
 ]
@@ -502,12 +529,17 @@ class Engine:
             async def smtp_credentials(account: Account) -> SmtpCredentials:
                 return SmtpCredentials(password=(await self._passwords_for(account))[1])
 
+            async def incoming_password(account: Account) -> str:
+                return (await self._passwords_for(account))[0]
+
+            # IMAP accounts: the copy in Sent is APPENDed to the server's \Sent folder.
             self._sending = SendingService(
                 database,
                 blobs,
                 accounts=self.get_account,
                 credentials=smtp_credentials,
                 timeout=self.network_timeout,
+                incoming_password=incoming_password,
             )
         return self._sending
 
@@ -560,6 +592,151 @@ class Engine:
 
     # (end of the sending block)
     # --- end sending and delivery tracking ---
+
+    # --- window support: change notifications ---
+    # (begin of the block owned by the window's delivery views: Sent, Outbox, the runner)
+
+    def delivery_revision(self) -> tuple[int, ...]:
+        """A value that changes whenever an outgoing message or a recipient's delivery or
+        read state changes (also when another process, like `mailapp send`, changed it).
+        Cheap (a few aggregates, no rows loaded): the window polls it every few seconds and
+        reloads its Sent and Outbox views only when it moved. Synchronous on purpose."""
+        database, _ = self._mail_store()
+        # A weighted state checksum, because two changes can fall in the same second.
+        outbox_sql = (
+            "SELECT count(*), total(updated_at), total(attempts), "
+            "total(id * instr('queued sending deferred sent failed uncertain', state)) "
+            "FROM outbox"
+        )
+        events_sql = "SELECT coalesce(max(id), 0), count(*) FROM delivery_events"
+        with database.read() as connection:
+            outbox = connection.execute(outbox_sql).fetchone()
+            events = connection.execute(events_sql).fetchone()
+        return tuple(int(value) for value in (*outbox, *events))
+
+    async def outgoing_message(self, outbox_id: int) -> ReadableMessage:
+        """An outgoing (or sent) message as the reader shows it, from the outbox's own copy
+        of the bytes that were (or will be) sent. Raises MessageNotFoundError."""
+        entry = await asyncio.to_thread(self.sending.outbox.get, outbox_id)
+        if entry is None:
+            raise MessageNotFoundError(f"There is no outgoing message {outbox_id}.")
+        raw = await asyncio.to_thread(self.sending.outbox.raw, entry)
+        return await asyncio.to_thread(
+            readable_message,
+            raw,
+            message_id=0,
+            account=entry.account,
+            folder_id=0,
+            unread=False,
+            flagged=False,
+        )
+
+    async def delivery_report_raw(self, report_ref: str) -> bytes:
+        """The original report (DSN, bounce, read receipt) an event refers to, as received
+        (DeliveryEvent.report_ref). Raises StoreError when its file is gone."""
+        _, blobs = self._mail_store()
+        return await asyncio.to_thread(blobs.get, report_ref)
+
+    # (end of the window support block)
+    # --- end window support: change notifications ---
+
+    # --- reading (window) ---
+    # (begin of the block owned by the reading work: the message list, folder pane and reader.
+    # The list's reads are synchronous on purpose: a window of 200 rows takes ~1 ms; the
+    # caller runs message_ids for big folders in a thread itself.)
+
+    # Verifying context for "Load once" remote images (tests point it at their own CA).
+    remote_image_context: ssl.SSLContext | None = None
+
+    def folder_rows(self, account: str | None = None) -> list[FolderRow]:
+        """Every stored folder with its total and unread counts (kept by the store)."""
+        database, _ = self._mail_store()
+        return FolderRepository(database).folders(account)
+
+    def message_ids(
+        self, folder_id: int, sort: SortKey | str = SortKey.DATE, descending: bool = True
+    ) -> list[int]:
+        """Every message id of the folder in list order (the lazy list's skeleton)."""
+        database, _ = self._mail_store()
+        return MessageRepository(database).ids(folder_id, sort=SortKey(sort), descending=descending)
+
+    def message_rows(self, ids: Sequence[int]) -> list[MessageRow]:
+        """The rows of `ids` in the order given; ids gone from the store are left out."""
+        database, _ = self._mail_store()
+        return MessageRepository(database).get_many(ids)
+
+    async def search_messages(
+        self,
+        query: str,
+        *,
+        folder_id: int | None = None,
+        account: str | None = None,
+        limit: int = 10_000,
+    ) -> list[MessageRow]:
+        """The newest `limit` messages of a folder (or account, or all) matching the query
+        (from:, to:, subject:, before:, after:, has:attachment, is:unread, words).
+        SearchQueryError for a query that cannot be used."""
+        database, _ = self._mail_store()
+        return await asyncio.to_thread(
+            SearchRepository(database).search,
+            query,
+            limit=limit,
+            account=account,
+            folder_id=folder_id,
+        )
+
+    async def open_message(self, message_id: int, *, allow_remote: bool = False) -> ReadableMessage:
+        """Everything the reader shows: parsed, the HTML sanitised (remote images removed
+        unless allow_remote), inline images decoded. The body is fetched from the server
+        when the store has only the headers."""
+        row = await self.get_message(message_id)
+        database, _ = self._mail_store()
+        folder = await asyncio.to_thread(FolderRepository(database).get, row.folder_id)
+        raw = await self.get_raw(message_id)
+        return await asyncio.to_thread(
+            readable_message,
+            raw,
+            message_id=message_id,
+            account=folder.account if folder is not None else "",
+            folder_id=row.folder_id,
+            unread=row.unread,
+            flagged=MessageFlag.FLAGGED in row.flags,
+            allow_remote=allow_remote,
+        )
+
+    async def fetch_remote_images(self, urls: Sequence[str]) -> dict[str, bytes]:
+        """The https images of a message the person chose to load, by URL (http:// and
+        failures left out). Each fetch tells the image's server that the mail was opened."""
+        if self.remote_image_context is None:
+            self.remote_image_context = await asyncio.to_thread(image_context)
+        return await fetch_images(urls, ssl_context=self.remote_image_context)
+
+    async def save_attachment(
+        self, message_id: int, part: str, directory: str | Path, filename: str | None = None
+    ) -> Path:
+        """Save one attachment into `directory` under its safe name (or `filename` made
+        safe), never over an existing file and never outside the folder; returns the path."""
+        raw = await self.get_raw(message_id)
+        names = await asyncio.to_thread(attachment_names, raw)
+        if part not in names:
+            raise MimePartNotFoundError(f"The message has no attachment {part!r}.")
+        name = filename or names[part]
+        return await asyncio.to_thread(save_part, raw, part, Path(directory), name)
+
+    async def set_read(self, ids: Sequence[int], read: bool = True) -> int:
+        """Mark read or unread, locally now; replayed to the server on the next sync."""
+        if read:
+            return await self.flag_messages(list(ids), add=["seen"])
+        return await self.flag_messages(list(ids), remove=["seen"])
+
+    async def set_flagged(self, ids: Sequence[int], flagged: bool = True) -> int:
+        """Star or unstar (IMAP \\Flagged), locally now; replayed on the next sync."""
+        if flagged:
+            return await self.flag_messages(list(ids), add=["flagged"])
+        return await self.flag_messages(list(ids), remove=["flagged"])
+
+    # (end of the reading block)
+    # --- end reading (window) ---
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -646,3 +823,109 @@ class Engine:
         return await discover(email, progress=progress, config=config)
 
     # (end of the account discovery block)
+
+    # --- composer: drafts and address completion ---
+    # (begin of the block owned by the composer work; the substance is in engine.drafts)
+
+    @property
+    def _local_drafts(self) -> _drafts.LocalDrafts:
+        return _drafts.LocalDrafts(self.profile.root / "drafts")
+
+    async def known_addresses(self, prefix: str, limit: int = 20) -> list[str]:
+        """Addresses to complete `prefix` with ("Name <a@b>" or "a@b"), most used first:
+        from stored mail's senders and recipients and from the outbox's recipients."""
+        database, _ = self._mail_store()
+        return await asyncio.to_thread(_drafts.known_addresses, database, prefix, limit)
+
+    async def save_draft(
+        self,
+        account: str,
+        draft: Draft,
+        *,
+        request_dsn: bool | None = None,
+        replace: DraftRef | None = None,
+    ) -> DraftRef:
+        """Keep the draft on this computer, then (IMAP) in the account's Drafts folder with
+        the \\Draft flag; `replace` is the earlier save of the same message, whose copies
+        go. A server that cannot be reached is no error: the returned ref's server_error
+        says why the server has no copy, and the local one is kept."""
+        acc = self.get_account(account)
+        local = self._local_drafts
+        raw, message_id = await asyncio.to_thread(
+            _drafts.draft_message, draft, user_agent=_drafts.USER_AGENT
+        )
+        ref = DraftRef(
+            acc.name,
+            replace.local_id if replace is not None else local.new_id(),
+            message_id,
+            _drafts.now_utc(),
+            subject=draft.subject,
+        )
+        if replace is not None:
+            # Until the new server copy exists, the record points at the old one.
+            ref = ref.placed(replace.folder, replace.uid, replace.uidvalidity)
+        await asyncio.to_thread(local.write, ref, draft, request_dsn, raw)
+        if acc.incoming_protocol is not IncomingProtocol.IMAP:
+            return ref
+        sync = self._imap_sync(acc, None)
+        database, _ = self._mail_store()
+        try:
+            client = await sync.client()
+            folder = await _drafts.drafts_folder(client, database, acc.name)
+            uid, validity = await _drafts.append_draft(client, folder, raw, message_id)
+            saved = ref.placed(folder, uid, validity)
+            if replace is not None and replace.folder is not None:
+                # An old copy left behind is no reason to call the save failed.
+                with contextlib.suppress(MailAppError):
+                    await _drafts.remove_server_copy(client, replace)
+        except MailAppError as exc:
+            saved = ref.placed(ref.folder, ref.uid, ref.uidvalidity, exc.message)
+        finally:
+            await sync.disconnect()
+        await asyncio.to_thread(local.write, saved, draft, request_dsn, raw)
+        return saved
+
+    async def delete_draft(self, ref: DraftRef) -> None:
+        """Remove the draft here and its server copy (a sent draft, or a discarded one).
+        The local copy goes first; a server that cannot be reached raises afterwards."""
+        await asyncio.to_thread(self._local_drafts.delete, ref.local_id)
+        if ref.folder is None:
+            return
+        acc = self.get_account(ref.account)
+        if acc.incoming_protocol is not IncomingProtocol.IMAP:
+            return
+        sync = self._imap_sync(acc, None)
+        try:
+            await _drafts.remove_server_copy(await sync.client(), ref)
+        finally:
+            await sync.disconnect()
+
+    async def send_after(
+        self,
+        account_name: str,
+        draft: Draft,
+        *,
+        delay: float,
+        request_dsn: bool | None = None,
+    ) -> SendResult:
+        """Store the message in the outbox, due only `delay` seconds from now: until then
+        no worker takes it, and delete_outbox is a true Undo. Something must run the outbox
+        afterwards (run_outbox_once), as with send(wait=False)."""
+        send_at = _drafts.now_utc() + timedelta(seconds=max(0.0, delay))
+        return await enqueue_not_before(
+            self.sending,
+            self.get_account(account_name),
+            draft,
+            send_at=send_at,
+            request_dsn=request_dsn,
+        )
+
+    async def list_drafts(self, account: str | None = None) -> list[DraftRef]:
+        """The drafts saved on this computer (of one account), newest first."""
+        return await asyncio.to_thread(self._local_drafts.refs, account)
+
+    async def open_draft(self, local_id: str) -> SavedDraft:
+        """A saved draft to write on (MessageNotFoundError when it is gone)."""
+        return await asyncio.to_thread(self._local_drafts.read, local_id)
+
+    # (end of the composer block)

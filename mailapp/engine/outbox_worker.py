@@ -13,9 +13,13 @@ One bad message never blocks the others: every entry has its own try/except, a c
 failure defers only the entries of that account's batch, and a poison message (one that makes
 our own code fail) is deferred with backoff, or made uncertain if its final "." was out.
 
-After the server took a message, `SentCopier` files the copy in Sent. Today only the local
-copy exists (the outbox keeps the exact bytes: `LocalSentCopier`); the IMAP APPEND to the
-account's \\Sent folder plugs in here when the IMAP client can append.
+After the server took a message (and it is marked sent), `SentCopier` files the copy in Sent:
+the local copy (the outbox keeps the exact bytes: `LocalSentCopier`) or the IMAP APPEND to
+the account's \\Sent folder (engine.sent_copy). A copy that fails stays pending with its
+reason and is tried again on the next run; it never makes the message be sent again.
+
+`connections_per_account` > 1 sends an account's due messages over that many SMTP
+connections at once (bulk mail); each connection takes the next claimed entry in turn.
 """
 
 from __future__ import annotations
@@ -135,13 +139,16 @@ class SentCopier(Protocol):
 
     async def copy(self, account: Account, entry: OutboxEntry, raw: bytes) -> SentCopyState: ...
 
+    async def release(self) -> None:
+        """Close what the copies of one worker run held open (connections)."""
+        ...
+
 
 class LocalSentCopier:
     """The local Sent: the outbox keeps every sent message's exact bytes (fsynced at enqueue)
     and `recent_sent` lists them. Checks the bytes are there and calls it done.
 
-    TODO(imap-append): an ImapSentCopier doing APPEND to the \\Sent folder replaces this when
-    the IMAP client can append (skipping servers that file their own copy, e.g. Gmail)."""
+    IMAP accounts file theirs on the server instead (engine.sent_copy.ImapSentCopier)."""
 
     def __init__(self, blobs: BlobStore) -> None:
         self._blobs = blobs
@@ -150,6 +157,9 @@ class LocalSentCopier:
         if not await asyncio.to_thread(self._blobs.exists, entry.raw_hash):
             raise StoreError(f"The sent message {entry.message_id} is missing from the store.")
         return SentCopyState.DONE
+
+    async def release(self) -> None:
+        return None
 
 
 def new_worker_id() -> str:
@@ -174,9 +184,13 @@ class OutboxWorker:
         data_lease_seconds: int | None = None,
         batch_size: int = 10,
         worker_id: str | None = None,
+        connections_per_account: int = 1,
     ) -> None:
         """lease_seconds: each claim and each renewal between commands. data_lease_seconds:
-        the lease taken for the upload; None: scaled with the message size (its timeout)."""
+        the lease taken for the upload; None: scaled with the message size (its timeout).
+        connections_per_account: SMTP connections used side by side for one account."""
+        if connections_per_account < 1:
+            raise ValueError("connections_per_account must be at least 1")
         self.outbox = outbox
         self.accounts = accounts
         self.credentials = credentials
@@ -187,7 +201,10 @@ class OutboxWorker:
         self.data_lease_seconds = data_lease_seconds
         self.batch_size = batch_size
         self.worker_id = worker_id or new_worker_id()
+        self.connections_per_account = connections_per_account
         self._lock = asyncio.Lock()
+        # Copies tried in the running run_once: a refused one waits for the next run.
+        self._copies_tried: set[int] = set()
 
     def _default_session(self, account: Account) -> SmtpSession:
         return SmtpSession(account.outgoing, account.trust, timeout=self.timeout)
@@ -201,27 +218,124 @@ class OutboxWorker:
         Returns when nothing is due any more."""
         report = WorkerReport()
         async with self._lock:
-            while True:
-                entries = await asyncio.to_thread(
-                    self.outbox.claim_due,
-                    now_utc(),
-                    self.worker_id,
-                    lease_seconds=self.lease_seconds,
-                    limit=self.batch_size,
-                    account=account,
-                )
-                if not entries:
-                    break
-                for name, batch in entries_by_account(entries).items():
-                    await self._send_batch(name, batch, report, progress)
-            await self.copy_pending(account)
+            try:
+                if self.connections_per_account > 1:
+                    await self._run_lanes(account, report, progress)
+                else:
+                    await self._run_serial(account, report, progress)
+                await self.copy_pending(account)
+            finally:
+                self._copies_tried.clear()
+                await self.sent_copier.release()
         return report
+
+    async def _claim(self, account: str | None) -> list[OutboxEntry]:
+        return await asyncio.to_thread(
+            self.outbox.claim_due,
+            now_utc(),
+            self.worker_id,
+            lease_seconds=self.lease_seconds,
+            limit=self.batch_size,
+            account=account,
+        )
+
+    async def _run_serial(
+        self, account: str | None, report: WorkerReport, progress: ProgressCallback | None
+    ) -> None:
+        while entries := await self._claim(account):
+            for name, batch in entries_by_account(entries).items():
+                await self._send_batch(name, batch, report, progress)
+
+    async def _run_lanes(
+        self, account: str | None, report: WorkerReport, progress: ProgressCallback | None
+    ) -> None:
+        """Claim in batches and hand the entries to `connections_per_account` lanes per
+        account, each with its own connection. The queues hold about one batch, so nothing
+        waits long enough under its lease to lose it."""
+        lanes: dict[str, _AccountLanes] = {}
+        try:
+            while entries := await self._claim(account):
+                for name, batch in entries_by_account(entries).items():
+                    group = lanes.get(name)
+                    if group is None:
+                        group = lanes[name] = _AccountLanes(self.batch_size)
+                        for _ in range(self.connections_per_account):
+                            group.tasks.append(
+                                asyncio.ensure_future(self._lane(name, group, report, progress))
+                            )
+                    for entry in batch:
+                        await group.queue.put(entry)
+        finally:
+            for group in lanes.values():
+                for _ in group.tasks:
+                    await group.queue.put(None)
+            for group in lanes.values():
+                await asyncio.gather(*group.tasks)
+
+    async def _lane(
+        self,
+        name: str,
+        group: _AccountLanes,
+        report: WorkerReport,
+        progress: ProgressCallback | None,
+    ) -> None:
+        session: SmtpSession | None = None
+        try:
+            while (entry := await group.queue.get()) is not None:
+                if group.unusable is not None:
+                    await self._settle_without_sending(
+                        entry, report, reason=group.unusable, failed=group.unusable_final
+                    )
+                    continue
+                try:
+                    account = self.accounts(name)
+                except AccountNotFoundError:
+                    group.unusable_final = True
+                    group.unusable = (
+                        f"The account {name!r} no longer exists, so the message cannot be "
+                        "sent. Add the account again and retry, or delete the message."
+                    )
+                    await self._settle_without_sending(
+                        entry, report, reason=group.unusable, failed=True
+                    )
+                    continue
+                if session is None or not session.is_connected:
+                    if session is not None:
+                        session.abort()
+                    _say(
+                        progress,
+                        SendStage.CONNECTING,
+                        entry,
+                        f"connecting to {account.outgoing.address}",
+                    )
+                    try:
+                        session = await self._open(account)
+                    except MailAppError as exc:
+                        session = None
+                        # The other lanes of the account defer their entries at once too.
+                        group.unusable = f"Cannot send through {account.outgoing.address}: {exc}"
+                        await self._settle_without_sending(entry, report, reason=group.unusable)
+                        continue
+                await self._send_one(session, account, entry, report, progress)
+        except BaseException:
+            # Entries still queued keep their leases; the lease expiry requeues them.
+            if session is not None:
+                session.abort()
+                session = None
+            raise
+        finally:
+            if session is not None:
+                if session.is_connected:
+                    await session.quit()
+                else:
+                    session.abort()
 
     async def copy_pending(self, account: str | None = None) -> None:
         """Sent copies still to be made (also those a crash interrupted)."""
         pending = await asyncio.to_thread(self.outbox.pending_sent_copies, account)
         for entry in pending:
-            await self._copy_to_sent(entry)
+            if entry.id not in self._copies_tried:
+                await self._copy_to_sent(entry)
 
     async def _send_batch(
         self,
@@ -481,6 +595,9 @@ class OutboxWorker:
     async def _copy_to_sent(
         self, entry: OutboxEntry, *, raw: bytes | None = None, account: Account | None = None
     ) -> None:
+        # The message is sent whatever happens here: a failed copy is only recorded, with
+        # its reason, and tried again on the next run.
+        self._copies_tried.add(entry.id)
         try:
             account = account or self.accounts(entry.account)
             if raw is None:
@@ -492,7 +609,29 @@ class OutboxWorker:
                 self.outbox.mark_sent_copy, entry.id, SentCopyState.PENDING, str(exc)
             )
             return
+        except Exception as exc:
+            log.exception("outbox %s: filing the copy in Sent failed", entry.id)
+            await asyncio.to_thread(
+                self.outbox.mark_sent_copy,
+                entry.id,
+                SentCopyState.PENDING,
+                f"Filing the copy in Sent stopped with an internal error: {exc}",
+            )
+            return
         await asyncio.to_thread(self.outbox.mark_sent_copy, entry.id, state)
+
+
+class _AccountLanes:
+    """The lanes sending one account's entries: a shared queue (None ends a lane) and, once
+    the account cannot be used in this run, the reason its remaining entries are settled."""
+
+    __slots__ = ("queue", "tasks", "unusable", "unusable_final")
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[OutboxEntry | None] = asyncio.Queue(maxsize=max(1, size))
+        self.tasks: list[asyncio.Future[None]] = []
+        self.unusable: str | None = None
+        self.unusable_final = False
 
 
 def _say(

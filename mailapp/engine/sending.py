@@ -39,11 +39,13 @@ from mailapp.engine.outbox_worker import (
     SessionFactory,
     WorkerReport,
 )
+from mailapp.engine.sent_copy import AccountPassword, ImapSentCopier
 from mailapp.engine.tracking import DeliveryTracker, IngestResult
 from mailapp.protocols.mime.compose import compose
 from mailapp.store.blobs import BlobStore
 from mailapp.store.db import Database
 from mailapp.store.delivery import DeliveryRepository, now_utc
+from mailapp.store.folders import FolderRepository
 from mailapp.store.outbox import (
     OutboxEntry,
     OutboxRepository,
@@ -120,7 +122,20 @@ class SendingService:
         lease_seconds: int = DEFAULT_LEASE_SECONDS,
         policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         worker_id: str | None = None,
+        incoming_password: AccountPassword | None = None,
+        connections_per_account: int = 1,
     ) -> None:
+        """sent_copier None: IMAP accounts get their copy APPENDed to the server's Sent folder
+        when `incoming_password` is given (POP3 accounts, and all without it: the local copy)."""
+        if sent_copier is None:
+            sent_copier = LocalSentCopier(blobs)
+            if incoming_password is not None:
+                sent_copier = ImapSentCopier(
+                    sent_copier,
+                    password=incoming_password,
+                    folders=FolderRepository(database),
+                    timeout=timeout,
+                )
         self.outbox = OutboxRepository(database, blobs, policy=policy)
         self.delivery = DeliveryRepository(database)
         self.tracker = DeliveryTracker(database, blobs, outbox=self.outbox, delivery=self.delivery)
@@ -128,11 +143,12 @@ class SendingService:
             self.outbox,
             accounts=accounts,
             credentials=credentials,
-            sent_copier=sent_copier or LocalSentCopier(blobs),
+            sent_copier=sent_copier,
             session_factory=session_factory,
             timeout=timeout,
             lease_seconds=lease_seconds,
             worker_id=worker_id,
+            connections_per_account=connections_per_account,
         )
 
     # -- sending -----------------------------------------------------------------------------

@@ -612,18 +612,17 @@ class OutboxRepository:
             diagnostic=_reply_words(reply_code, reply),
             reporting_host=smtp_host,
         )
-        with self._db.durable_transaction() as connection:
-            self._fence(connection, outbox_id, worker_id)
-            self._settle(connection, outbox_id, outcome, smtp_host)
-            connection.execute(
-                "UPDATE outbox SET sent_at = coalesce(sent_at, ?), smtp_host = ?,"
-                " dsn_offered = ?, last_reply = ?, last_reply_code = ? WHERE id = ?",
-                (epoch(now), smtp_host, int(dsn_offered), reply, reply_code, outbox_id),
-            )
-            self._finish(
-                connection, outbox_id, now, reason="Some recipients were not accepted yet."
-            )
-            return self._load(connection, "id = ?", (outbox_id,))[0]
+        return self._conclude(
+            outbox_id,
+            worker_id,
+            outcome,
+            reason="Some recipients were not accepted yet.",
+            reply=reply,
+            reply_code=reply_code,
+            smtp_host=smtp_host,
+            dsn_offered=dsn_offered,
+            sent=True,
+        )
 
     def mark_deferred(
         self,
@@ -642,20 +641,17 @@ class OutboxRepository:
         after the policy's backoff. After policy.give_up_after since queued, the recipients
         still waiting fail instead, with the reason visible."""
         now = now or now_utc()
-        outcome = self._failure_event(now, DeliveryState.DEFERRED, error, reply, reply_code)
-        with self._db.durable_transaction() as connection:
-            self._fence(connection, outbox_id, worker_id)
-            self._settle(connection, outbox_id, outcome, smtp_host)
-            self._note_reply(
-                connection,
-                outbox_id,
-                reply=reply,
-                reply_code=reply_code,
-                smtp_host=smtp_host,
-                dsn_offered=dsn_offered,
-            )
-            self._finish(connection, outbox_id, now, reason=error, next_attempt_at=next_attempt_at)
-            return self._load(connection, "id = ?", (outbox_id,))[0]
+        return self._conclude(
+            outbox_id,
+            worker_id,
+            self._failure_event(now, DeliveryState.DEFERRED, error, reply, reply_code),
+            reason=error,
+            reply=reply,
+            reply_code=reply_code,
+            smtp_host=smtp_host,
+            dsn_offered=dsn_offered,
+            next_attempt_at=next_attempt_at,
+        )
 
     def mark_failed(
         self,
@@ -672,20 +668,16 @@ class OutboxRepository:
         """A permanent failure of the transaction (a 5xx to MAIL FROM or DATA, every
         recipient refused, a message the server will never take)."""
         now = now or now_utc()
-        outcome = self._failure_event(now, DeliveryState.FAILED, reason, reply, reply_code)
-        with self._db.durable_transaction() as connection:
-            self._fence(connection, outbox_id, worker_id)
-            self._settle(connection, outbox_id, outcome, smtp_host)
-            self._note_reply(
-                connection,
-                outbox_id,
-                reply=reply,
-                reply_code=reply_code,
-                smtp_host=smtp_host,
-                dsn_offered=dsn_offered,
-            )
-            self._finish(connection, outbox_id, now, reason=reason)
-            return self._load(connection, "id = ?", (outbox_id,))[0]
+        return self._conclude(
+            outbox_id,
+            worker_id,
+            self._failure_event(now, DeliveryState.FAILED, reason, reply, reply_code),
+            reason=reason,
+            reply=reply,
+            reply_code=reply_code,
+            smtp_host=smtp_host,
+            dsn_offered=dsn_offered,
+        )
 
     def mark_uncertain(
         self,
@@ -701,18 +693,56 @@ class OutboxRepository:
         The entry waits for the person (retry) or for a report that settles it."""
         now = now or now_utc()
         outcome = DeliveryEvent(now, EventSource.SYSTEM, DeliveryState.UNCERTAIN, diagnostic=reason)
+        return self._conclude(
+            outbox_id,
+            worker_id,
+            outcome,
+            reason=reason,
+            smtp_host=smtp_host,
+            dsn_offered=dsn_offered,
+        )
+
+    def _conclude(
+        self,
+        outbox_id: int,
+        worker_id: str,
+        outcome: DeliveryEvent,
+        *,
+        reason: str,
+        reply: str | None = None,
+        reply_code: int | None = None,
+        smtp_host: str | None = None,
+        dsn_offered: bool | None = None,
+        next_attempt_at: datetime | None = None,
+        sent: bool = False,
+    ) -> OutboxEntry:
+        """One outcome of the transaction under way, committed durably at once: the
+        recipients' verdicts, the server's reply and the entry's new state (as of
+        outcome.time). `sent`: the server took the message."""
+        now = outcome.time
         with self._db.durable_transaction() as connection:
             self._fence(connection, outbox_id, worker_id)
             self._settle(connection, outbox_id, outcome, smtp_host)
-            self._note_reply(
-                connection,
-                outbox_id,
-                reply=None,
-                reply_code=None,
-                smtp_host=smtp_host,
-                dsn_offered=dsn_offered,
+            if sent:
+                connection.execute(
+                    "UPDATE outbox SET sent_at = coalesce(sent_at, ?) WHERE id = ?",
+                    (epoch(now), outbox_id),
+                )
+            # What this attempt did not learn (None) keeps what an earlier one found out.
+            connection.execute(
+                "UPDATE outbox SET last_reply = coalesce(?, last_reply),"
+                " last_reply_code = coalesce(?, last_reply_code),"
+                " smtp_host = coalesce(?, smtp_host), dsn_offered = coalesce(?, dsn_offered)"
+                " WHERE id = ?",
+                (
+                    reply,
+                    reply_code,
+                    smtp_host,
+                    None if dsn_offered is None else int(dsn_offered),
+                    outbox_id,
+                ),
             )
-            self._finish(connection, outbox_id, now, reason=reason)
+            self._finish(connection, outbox_id, now, reason=reason, next_attempt_at=next_attempt_at)
             return self._load(connection, "id = ?", (outbox_id,))[0]
 
     # -- recovery, the person's actions ------------------------------------------------------
@@ -735,15 +765,8 @@ class OutboxRepository:
         now = now or now_utc()
         when = epoch(now)
         with self._db.durable_transaction() as connection:
-            row = connection.execute(
-                "SELECT state FROM outbox WHERE id = ?", (outbox_id,)
-            ).fetchone()
-            if row is None:
+            if self._state_unless_sending(connection, outbox_id) is None:
                 raise OutboxError(f"there is no outgoing message {outbox_id}")
-            if row[0] == OutboxState.SENDING:
-                raise OutboxError(
-                    "the message is being sent right now", hint="Wait for the attempt to end."
-                )
             targets = [
                 r[0]
                 for r in connection.execute(
@@ -790,15 +813,8 @@ class OutboxRepository:
         """Remove a message, its recipients and their timelines (the message file stays until
         BlobStore.delete_unreferenced). Raises OutboxError while it is being sent."""
         with self._db.durable_transaction() as connection:
-            row = connection.execute(
-                "SELECT state FROM outbox WHERE id = ?", (outbox_id,)
-            ).fetchone()
-            if row is None:
+            if self._state_unless_sending(connection, outbox_id) is None:
                 return False
-            if row[0] == OutboxState.SENDING:
-                raise OutboxError(
-                    "the message is being sent right now", hint="Wait for the attempt to end."
-                )
             connection.execute("DELETE FROM outbox WHERE id = ?", (outbox_id,))
             return True
 
@@ -979,6 +995,19 @@ class OutboxRepository:
         raise LeaseLostError(f"outgoing message {outbox_id} is not being sent by {worker_id}")
 
     @staticmethod
+    def _state_unless_sending(connection: sqlite3.Connection, outbox_id: int) -> OutboxState | None:
+        """The entry's state (None: there is none); raises OutboxError while it is being sent,
+        as the person's actions must wait for the attempt to end."""
+        row = connection.execute("SELECT state FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
+        if row is None:
+            return None
+        if row[0] == OutboxState.SENDING:
+            raise OutboxError(
+                "the message is being sent right now", hint="Wait for the attempt to end."
+            )
+        return OutboxState(row[0])
+
+    @staticmethod
     def _failure_event(
         now: datetime,
         state: DeliveryState,
@@ -994,29 +1023,6 @@ class OutboxRepository:
             status=status,
             reply_code=reply_code,
             diagnostic=_reply_words(reply_code, reply) if reply or reply_code else reason,
-        )
-
-    @staticmethod
-    def _note_reply(
-        connection: sqlite3.Connection,
-        outbox_id: int,
-        *,
-        reply: str | None,
-        reply_code: int | None,
-        smtp_host: str | None,
-        dsn_offered: bool | None,
-    ) -> None:
-        connection.execute(
-            "UPDATE outbox SET last_reply = coalesce(?, last_reply),"
-            " last_reply_code = coalesce(?, last_reply_code), smtp_host = coalesce(?, smtp_host),"
-            " dsn_offered = coalesce(?, dsn_offered) WHERE id = ?",
-            (
-                reply,
-                reply_code,
-                smtp_host,
-                None if dsn_offered is None else int(dsn_offered),
-                outbox_id,
-            ),
         )
 
     @staticmethod

@@ -37,6 +37,7 @@ from mailapp.core.errors import (
     ImapCommandError,
     InvalidCommandError,
     MailAppError,
+    ParseError,
     ProtocolError,
     ServerError,
     StartTLSMissingError,
@@ -101,6 +102,7 @@ _THREAD_MIN_BYTES = 128 * 1024
 # The most responses parsed in one go: bounds the latency of one worker call.
 _PARSE_BATCH = 2000
 _WIRE_SNIPPET = 300
+_PORT_HINT = "Check the port: IMAP is usually 143 (starttls) or 993 (ssl)."
 _ENABLE_WANTED = ("CONDSTORE", "QRESYNC", "UTF8=ACCEPT")
 _CLIENT_ID: Mapping[str, str | None] = {"name": "mailapp", "version": "0.1"}
 
@@ -247,6 +249,10 @@ class ImapClient:
     def connected(self) -> bool:
         return self._writer is not None and not self._closed and not self._writer.is_closing()
 
+    def _say(self, stage: CheckStage, detail: str) -> None:
+        if self.notify is not None:
+            self.notify(stage, detail)
+
     def _ssl_object(self) -> ssl.SSLObject | None:
         if self._writer is None:
             return None
@@ -293,11 +299,18 @@ class ImapClient:
         implicit = s.security is Security.SSL
         await self._connect_stream(context if implicit else None)
         try:
-            greeting = await self._read_one()
+            try:
+                greeting = await self._read_one()
+            except ParseError as exc:
+                raise ProtocolError(
+                    f"{self.where} does not greet like an IMAP server: {exc.message}",
+                    hint=_PORT_HINT,
+                ) from exc
             self._greeting = greeting
             self._check_greeting(greeting)
-            if self.notify is not None and context is self.policy.context:
-                self.notify(CheckStage.CONNECT, f"connected to {self.where}")
+            if context is self.policy.context:
+                words = _greeting_words(greeting)
+                self._say(CheckStage.CONNECT, f"connected to {self.where}: {words}")
             if implicit:
                 return
             if not self.capabilities:
@@ -311,15 +324,15 @@ class ImapClient:
                     f"The IMAP server {self.where} does not offer STARTTLS, so the password "
                     "would travel unencrypted; not logging in.",
                     reason="starttls_missing",
-                    hint="Use security ssl (usually port 993) if the server has it.",
+                    hint="Use security ssl (usually port 993) if the server has it, or ask the "
+                    "provider to enable STARTTLS.",
                 )
-            try:
-                await self.run(self._builder.starttls())
-            except ImapCommandError as exc:
+            reply = (await self.run(self._builder.starttls(), check=False)).tagged
+            if reply.status is not Status.OK:
                 raise StartTLSMissingError(
-                    f"The IMAP server {self.where} refused STARTTLS: {exc.message}",
+                    f"The IMAP server {self.where} refused STARTTLS: {_reply_words(reply)}",
                     reason="starttls_missing",
-                ) from exc
+                )
             await self._start_tls(context)
             self.capabilities = frozenset()
         except BaseException:
@@ -347,17 +360,23 @@ class ImapClient:
             raise TLSError(
                 f"The TLS handshake with {self.where} failed: {exc.reason or exc}.",
                 reason="handshake",
-                hint="The server may not speak TLS on this port.",
+                hint="The server may not speak TLS on this port, or only old TLS versions "
+                "(1.2 or newer is required).",
             ) from exc
         except TimeoutError as exc:
-            raise TimeoutError_(f"No answer from {self.where} within {self.timeout:g} s.") from exc
+            raise TimeoutError_(
+                f"No answer from {self.where} within {self.timeout:g} seconds while connecting it."
+            ) from exc
         except ConnectionRefusedError as exc:
             raise ConnectError(
                 f"{self.where} refused the connection.",
                 hint="Check the host name and port, and that the server is running.",
             ) from exc
         except OSError as exc:
-            raise ConnectError(f"Cannot connect to {self.where}: {exc.strerror or exc}.") from exc
+            raise ConnectError(
+                f"Cannot connect to {self.where}: {exc.strerror or exc}.",
+                hint="Check the host name, the port and the network.",
+            ) from exc
         self._closed = False
 
     async def _start_tls(self, context: ssl.SSLContext) -> None:
@@ -407,8 +426,8 @@ class ImapClient:
             if greeting.status is Status.BYE:
                 raise ServerError(f"{self.where} turned us away: {greeting.text}")
         raise ProtocolError(
-            f"{self.where} does not greet like an IMAP server.",
-            hint="Check the port: IMAP is usually 143 (starttls) or 993 (ssl).",
+            f"{self.where} does not greet like an IMAP server: {_snippet(greeting.raw, 80)}",
+            hint=_PORT_HINT,
         )
 
     def _take_code_capabilities(self, response: UntaggedStatus | TaggedResponse) -> bool:
@@ -441,6 +460,7 @@ class ImapClient:
         Returns the mechanism used. Then sends ID and ENABLEs what we use."""
         if self.authenticated:
             await self._after_login()
+            self._say(CheckStage.LOGIN, "the server logged us in by itself (PREAUTH)")
             return "PREAUTH"
         self._require_tls_for_secret()
         name = user if user is not None else self.settings.user
@@ -455,7 +475,7 @@ class ImapClient:
                 f"The IMAP server {self.where} offers no login method we can use "
                 "(LOGINDISABLED and no AUTH=PLAIN)."
             )
-        await self._authenticate(command, name)
+        await self._authenticate(command, name, mechanism)
         return mechanism
 
     async def authenticate_xoauth2(self, access_token: str, *, user: str | None = None) -> None:
@@ -465,25 +485,28 @@ class ImapClient:
         if not self.has("AUTH=XOAUTH2"):
             raise AuthUnavailableError(f"The IMAP server {self.where} does not offer XOAUTH2.")
         name = user if user is not None else self.settings.user
-        await self._authenticate(self._builder.authenticate_xoauth2(name, access_token), name)
+        command = self._builder.authenticate_xoauth2(name, access_token)
+        await self._authenticate(command, name, "AUTHENTICATE XOAUTH2")
 
-    async def _authenticate(self, command: Command, user: str) -> None:
-        try:
-            result = await self.run(command)
-        except ImapCommandError as exc:
-            if exc.temporary:
+    async def _authenticate(self, command: Command, user: str, mechanism: str) -> None:
+        result = await self.run(command, check=False)
+        reply = result.tagged
+        if reply.status is not Status.OK:
+            refusal = self._command_error(command, reply)
+            words = _reply_words(reply)
+            if refusal.temporary:
                 raise TemporaryServerError(
-                    f"The IMAP server {self.where} cannot log us in right now: {exc.message}",
+                    f"The IMAP server {self.where} cannot log us in right now: {words}",
                     hint="Try again later.",
-                ) from exc
-            if exc.status == "BAD":
+                ) from refusal
+            if reply.status is Status.BAD:
                 raise ProtocolError(
-                    f"The IMAP server {self.where} rejected our login: {exc.message}"
-                ) from exc
+                    f"The IMAP server {self.where} rejected our login: {words}"
+                ) from refusal
             raise AuthFailedError(
-                f"The IMAP server {self.where} refused the login for {user}: {exc.message}",
+                f"The IMAP server {self.where} refused the login for {user}: {words}",
                 hint="Check the user name and the password.",
-            ) from exc
+            ) from refusal
         self.authenticated = True
         got = self._take_code_capabilities(result.tagged)
         for r in result.untagged:
@@ -493,6 +516,7 @@ class ImapClient:
         if not got:
             await self.refresh_capabilities()
         await self._after_login()
+        self._say(CheckStage.LOGIN, f"logged in as {user} ({mechanism})")
 
     async def _after_login(self) -> None:
         if self.client_id is not None and self.has("ID"):
@@ -986,10 +1010,24 @@ class ImapClient:
         await self.logout()
 
 
+def _reply_words(reply: TaggedResponse) -> str:
+    """A reply's text as the server sent it: "[AUTHENTICATIONFAILED] Authentication failed."."""
+    if reply.code is None:
+        return reply.text
+    args = f" {reply.code.args}" if reply.code.args else ""
+    return f"[{reply.code.name}{args}] {reply.text}"
+
+
+def _greeting_words(greeting: Response) -> str:
+    """The greeting's text without status and response code: "Dovecot ready."."""
+    text = greeting.text if isinstance(greeting, UntaggedStatus) else ""
+    return text.strip()[:120] or "the server greeted us"
+
+
 def _is_change(response: Response) -> bool:
     return isinstance(response, _EVENT_TYPES)
 
 
-def _snippet(raw: bytes) -> str:
-    text = raw[:_WIRE_SNIPPET].decode("utf-8", "replace").rstrip("\r\n")
-    return text + (f"... ({len(raw)} bytes)" if len(raw) > _WIRE_SNIPPET else "")
+def _snippet(raw: bytes, size: int = _WIRE_SNIPPET) -> str:
+    text = raw[:size].decode("utf-8", "replace").rstrip("\r\n")
+    return text + (f"... ({len(raw)} bytes)" if len(raw) > size else "")

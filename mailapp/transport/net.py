@@ -24,7 +24,7 @@ from mailapp.core.errors import (
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 30.0
-# Longest line the login probes accept; a greeting or capability list is far shorter.
+# Longest line a LineStream accepts; a greeting or capability list is far shorter.
 MAX_LINE = 64 * 1024
 
 

@@ -7,12 +7,16 @@ tests and profiles stay apart). Imports: Qt, core, engine.api and the ui modules
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -22,16 +26,23 @@ from PySide6.QtWidgets import (
 
 from mailapp.core.errors import MailAppError
 from mailapp.core.model import Account
-from mailapp.engine.api import Engine
+from mailapp.engine.api import Engine, MessageFlag
 from mailapp.ui.account_wizard import AccountWizard
 from mailapp.ui.accounts_settings import AccountsSettingsDialog
 from mailapp.ui.actions import MailActions
+from mailapp.ui.background_task import BackgroundTask, failure
+from mailapp.ui.composer_window import ComposerWindow
 from mailapp.ui.empty_state import EmptyState
-from mailapp.ui.folder_pane import FolderPane
+from mailapp.ui.engine_runner import ConnectionState, EngineRunner, state_words
+from mailapp.ui.folder_pane import SPECIAL_USE_ROLE, FolderChoice, FolderPane, SpecialUse
 from mailapp.ui.icons import app_icon
 from mailapp.ui.info_bar import InfoBar, Level
-from mailapp.ui.message_list import MessageListView
-from mailapp.ui.reader_pane import ReaderPane
+from mailapp.ui.message_list import Column, MessageListView, SearchField
+from mailapp.ui.notifications import NoticeKind, Notifier
+from mailapp.ui.outbox_view import OutboxView
+from mailapp.ui.outgoing import OutgoingMail, OutgoingMessage
+from mailapp.ui.reader_pane import ReaderPane, start_task
+from mailapp.ui.sent_view import SentView
 from mailapp.ui.status_bar import MailStatusBar
 
 
@@ -60,8 +71,10 @@ class MainWindow(QMainWindow):
         self.empty_state = EmptyState(self)
         self.empty_state.add_account_requested.connect(self.open_account_dialog)
         self.folder_pane = FolderPane(self)
-        self.message_list = MessageListView(self)
-        self.reader = ReaderPane(self)
+        self.message_list = MessageListView(self, engine)
+        self.reader = ReaderPane(self, engine, settings)
+        self.search_field = SearchField(self)
+        self.mail_task = BackgroundTask("Changing messages")
 
         self.mail_splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.mail_splitter.setObjectName("mailSplitter")
@@ -73,7 +86,14 @@ class MainWindow(QMainWindow):
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("mainSplitter")
         self.main_splitter.addWidget(self.folder_pane)
-        self.main_splitter.addWidget(self.mail_splitter)
+        # Sent and Outbox have views of their own (delivery per recipient, reasons).
+        self.sent_view = SentView(engine, self)
+        self.outbox_view = OutboxView(engine, self)
+        self.content_stack = QStackedWidget(self)
+        self.content_stack.setObjectName("contentStack")
+        for page in (self.mail_splitter, self.sent_view, self.outbox_view):
+            self.content_stack.addWidget(page)
+        self.main_splitter.addWidget(self.content_stack)
         self.main_splitter.setStretchFactor(0, 0)
         self.main_splitter.setStretchFactor(1, 1)
         self.main_splitter.setChildrenCollapsible(False)
@@ -94,8 +114,11 @@ class MainWindow(QMainWindow):
 
         self.status = MailStatusBar(self)
         self.setStatusBar(self.status)
+        self._connect_delivery()
 
         self._connect_actions()
+        self._connect_reading()
+        self._connect_writing()
         self.refresh_accounts()
         self.resize(1100, 720)
         self.restore_state()
@@ -187,6 +210,9 @@ class MainWindow(QMainWindow):
             if warnings:
                 self.info_bar.show_message(" ".join(warnings), level=Level.WARNING)
         self.folder_pane.set_accounts(self.accounts)
+        if self.accounts:
+            self.refresh_mail()
+        self._enable_reading_actions(bool(self.accounts))
         self.status.set_account_count(len(self.accounts))
         self.stack.setCurrentWidget(self.main_splitter if self.accounts else self.empty_state)
         self.accounts_changed.emit()
@@ -231,7 +257,256 @@ class MainWindow(QMainWindow):
             self.folder_pane.setCurrentIndex(self.folder_pane.folder_model.index(0, 0, index))
         self.status.showMessage(self.tr("Account %1 added.").replace("%1", name), 5000)
 
+    # -- reading mail --------------------------------------------------------------------
+
+    def _connect_reading(self) -> None:
+        spacer = QWidget(self.toolbar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.toolbar.addWidget(spacer)
+        self.toolbar.addWidget(self.search_field)
+        self.search_field.search_requested.connect(self.message_list.message_model.search)
+        self.folder_pane.folder_selected.connect(self._folder_selected)
+        self.message_list.message_selected.connect(self._message_selected)
+        self.message_list.message_model.load_failed.connect(self.show_error)
+        self.reader.message_changed.connect(self._messages_changed)
+        self.reader.error.connect(self.show_error)
+        self.reader.status.connect(lambda text: self.status.showMessage(text, 5000))
+        self.reader.link_hovered.connect(self._link_hovered)
+        a = self.mail_actions
+        a["search"].triggered.connect(self._focus_search)
+        a["toggle_read"].triggered.connect(lambda: self._change_selected("read"))
+        a["toggle_flag"].triggered.connect(lambda: self._change_selected("flag"))
+        a["delete"].triggered.connect(lambda: self._change_selected("delete"))
+
+    def _enable_reading_actions(self, accounts: bool) -> None:
+        """Searching, marking and deleting work once there is mail (no account: no mail)."""
+        for key in ("search", "toggle_read", "toggle_flag", "delete"):
+            action = self.mail_actions[key]
+            if accounts and not action.property("mailapp_available"):
+                action.setProperty("mailapp_available", True)
+                plain = action.text().replace("&", "")
+                keys = " / ".join(
+                    k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
+                )
+                action.setToolTip(f"{plain} ({keys})" if keys else plain)
+                action.setStatusTip(action.toolTip())
+        self.mail_actions["search"].setEnabled(accounts)
+        self.search_field.setEnabled(accounts)
+        self._update_message_actions()
+
+    def _update_message_actions(self) -> None:
+        selected = self.message_list.current_message_id is not None
+        for key in ("toggle_read", "toggle_flag", "delete"):
+            action = self.mail_actions[key]
+            action.setEnabled(bool(action.property("mailapp_available")) and selected)
+
+    def refresh_mail(self) -> None:
+        """Show the store as it is now (after a sync): folders, counts, the open folder."""
+        try:
+            rows = self.engine.folder_rows()
+        except MailAppError as exc:
+            self.show_error(str(exc))
+            return
+        self.folder_pane.set_folders(rows)
+        choice = self.folder_pane.current_choice
+        if choice is not None and choice.folder_id == self.message_list.message_model.folder_id:
+            self.message_list.message_model.reload(expected=choice.total)
+
+    def _folder_selected(self, choice: FolderChoice | None) -> None:
+        if self._show_delivery_view(choice):
+            return
+        model = self.message_list.message_model
+        if self.search_field.text():
+            self.search_field.clear()
+        folder_id = choice.folder_id if choice is not None else None
+        if choice is None or choice.folder is None:
+            self.message_list.empty_text = self.tr("Choose a folder")
+        elif folder_id is None and choice.special is SpecialUse.OUTBOX:
+            self.message_list.empty_text = self.tr("Nothing waiting to be sent")
+        elif folder_id is None:
+            self.message_list.empty_text = self.tr(
+                "Not downloaded yet: Get Mail fetches this folder."
+            )
+        else:
+            self.message_list.empty_text = self.tr("No messages")
+        sent = choice is not None and choice.special is SpecialUse.SENT
+        self.message_list.setColumnHidden(Column.DELIVERY, not sent)
+        if folder_id != model.folder_id or folder_id is None:
+            model.folder_id = folder_id
+            model.search_query = None
+            model.reload(expected=choice.total if choice is not None else 0)
+        self.message_list.viewport().update()
+
+    def _message_selected(self, message_id: int | None) -> None:
+        self._update_message_actions()
+        self.reader.open_message(message_id)
+
+    def _messages_changed(self, message_id: int) -> None:
+        self.message_list.message_model.refresh_messages([message_id])
+        self._refresh_counts()
+
+    def _refresh_counts(self) -> None:
+        try:
+            self.folder_pane.set_folders(self.engine.folder_rows())
+        except MailAppError as exc:
+            self.show_error(str(exc))
+
+    def _link_hovered(self, text: str) -> None:
+        if text:
+            self.status.showMessage(text)
+        else:
+            self.status.clearMessage()
+
+    def _focus_search(self) -> None:
+        self.search_field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_field.selectAll()
+
+    def _change_selected(self, change: str) -> None:
+        ids = self.message_list.selected_ids()
+        if not ids or self.mail_task.busy:
+            return
+        start_task(self.mail_task, self._apply_change(change, ids), self._change_done)
+
+    async def _apply_change(self, change: str, ids: list[int]) -> None:
+        model = self.message_list.message_model
+        rows = [r for mid in ids if (r := model.message(model.row_of(mid))) is not None]
+        if change == "read":
+            # Thunderbird's toggle: all read when any is unread, else all unread.
+            await self.engine.set_read(ids, any(r.unread for r in rows))
+        elif change == "flag":
+            await self.engine.set_flagged(
+                ids, not all(MessageFlag.FLAGGED in r.flags for r in rows)
+            )
+        else:
+            await self.engine.delete_messages(ids)
+            model.remove_messages(ids)
+            self._refresh_counts()
+            return
+        model.refresh_messages(ids)
+        self._refresh_counts()
+
+    def _change_done(self, task: asyncio.Task[Any]) -> None:
+        exc = failure(task)
+        if isinstance(exc, MailAppError):
+            self.show_error(str(exc))
+
+    # -- delivery views (Sent, Outbox) and background work --------------------------------
+
+    def _connect_delivery(self) -> None:
+        runner = self.engine_runner = EngineRunner(self.engine, self)
+        self.notifier = Notifier(self.info_bar, self.status, self)
+        self._connection_states: dict[str, tuple[str, str]] = {}
+        runner.sent_changed.connect(self.sent_view.set_sent)
+        runner.outbox_changed.connect(self.outbox_view.set_entries)
+        runner.outbox_changed.connect(lambda entries: self.status.set_outbox_count(len(entries)))
+        runner.account_state_changed.connect(self._connection_state)
+        runner.task_changed.connect(self._background_task)
+        runner.problem.connect(self._background_problem)
+        runner.notice.connect(lambda kind, text: self.notifier.add(NoticeKind(kind), text))
+        self.outbox_view.changed.connect(runner.refresh_now)
+        self.outbox_view.changed.connect(runner.kick_outbox)
+        self.outbox_view.problem.connect(self.show_error)
+        self.notifier.show_requested.connect(self.show_delivery_folder)
+        self.accounts_changed.connect(runner.sync_accounts)
+        self.closed.connect(self._stop_background)
+
+    def start_background(self) -> None:
+        """Start syncing, sending and refreshing (with the qasync loop running)."""
+        self.engine_runner.start()
+
+    def _stop_background(self) -> None:
+        self.engine_runner.stop()
+        self.sent_view.shutdown()
+        self.outbox_view.shutdown()
+        self.notifier.hide_tray()
+
+    def _show_delivery_view(self, choice: FolderChoice | None) -> bool:
+        """Show the Sent or Outbox view for those folders; False for the others."""
+        special = choice.special if choice is not None else None
+        account = choice.account if choice is not None else None
+        if special is SpecialUse.SENT:
+            self.sent_view.set_account(account)
+            self.content_stack.setCurrentWidget(self.sent_view)
+            return True
+        if special is SpecialUse.OUTBOX:
+            self.outbox_view.set_account(account)
+            self.content_stack.setCurrentWidget(self.outbox_view)
+            return True
+        self.content_stack.setCurrentWidget(self.mail_splitter)
+        return False
+
+    def show_delivery_folder(self, which: str = "sent") -> None:
+        """Select the first account's Sent ("sent") or Outbox ("outbox") folder."""
+        wanted = SpecialUse.OUTBOX if which == "outbox" else SpecialUse.SENT
+        if not self.accounts:
+            return
+        model = self.folder_pane.folder_model
+        parent = model.account_index(self.accounts[0].name)
+        for row in range(model.rowCount(parent)):
+            index = model.index(row, 0, parent)
+            if index.data(SPECIAL_USE_ROLE) == wanted:
+                self.folder_pane.setCurrentIndex(index)
+                return
+
+    def _connection_state(self, account: str, state: str, detail: str) -> None:
+        self._connection_states[account] = (state_words(ConnectionState(state)), detail)
+        self.status.set_connection_states(self._connection_states)
+
+    def _background_task(self, text: str, done: int, total: int) -> None:
+        if text:
+            self.status.show_task(text, done, total)
+        else:
+            self.status.clear_task()
+
+    def _background_problem(self, text: str, details: str, retry: object) -> None:
+        action = (self.tr("&Retry"), retry) if callable(retry) else None
+        self.info_bar.show_message(
+            text, details=details or None, level=Level.WARNING, action=action
+        )
+
     # -- problems ------------------------------------------------------------------------
+
+    # -- writing (the composer block; ui.composer_window, ui.outgoing) --------------------
+
+    def _connect_writing(self) -> None:
+        self.composers: list[ComposerWindow] = []
+        self.outgoing = OutgoingMail(self.engine, self.status, self)
+        self.outgoing.problem.connect(self.show_error)
+        self.outgoing.reopen_requested.connect(self._reopen_outgoing)
+        self.outgoing.finished.connect(lambda _outcome: self.engine_runner.refresh_now())
+        # A lambda: triggered(bool) is no argument of open_composer.
+        self.mail_actions["write"].triggered.connect(lambda: self.open_composer())  # noqa: PLW0108
+
+    def new_composer(self) -> ComposerWindow:
+        """A composer beside this window, wired for sending (not shown yet)."""
+        composer = ComposerWindow(self.accounts, self, engine=self.engine)
+        composer.send_requested.connect(self.outgoing.send)
+        self.composers.append(composer)
+        composer.destroyed.connect(lambda _=None, c=composer: self._forget_composer(c))
+        return composer
+
+    def open_composer(self, account: str | None = None) -> ComposerWindow:
+        """Write a new message (Ctrl+N): from `account`, else the selected folder's."""
+        composer = self.new_composer()
+        choice = self.folder_pane.current_choice
+        name = account or (choice.account if choice is not None else None)
+        if name is not None:
+            composer.select_account(name)
+        composer.show()
+        composer.raise_()
+        composer.activateWindow()
+        return composer
+
+    def _reopen_outgoing(self, message: OutgoingMessage) -> None:
+        composer = self.new_composer()
+        composer.load_outgoing(message)
+        composer.show()
+        composer.raise_()
+        composer.activateWindow()
+
+    def _forget_composer(self, composer: ComposerWindow) -> None:
+        if composer in self.composers:
+            self.composers.remove(composer)
 
     def show_error(self, text: str, details: str = "") -> None:
         self.info_bar.show_message(text, details=details or None, level=Level.ERROR)

@@ -5,6 +5,8 @@ Imports: Qt only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 
@@ -22,7 +24,11 @@ class MailStatusBar(QStatusBar):
         self.progress.setAccessibleName(self.tr("Task progress"))
         self.progress.setMaximumWidth(180)
         self.progress.setTextVisible(False)
+        self.outbox_label = QLabel(self)
+        self.outbox_label.setObjectName("statusOutbox")
+        self.outbox_label.hide()
         self.addWidget(self.accounts_label)
+        self.addPermanentWidget(self.outbox_label)
         self.addPermanentWidget(self.task_label)
         self.addPermanentWidget(self.progress)
         self.clear_task()
@@ -36,6 +42,27 @@ class MailStatusBar(QStatusBar):
             text = self.tr("%1 accounts").replace("%1", str(count))
         self.accounts_label.setText(text)
         self.accounts_label.setAccessibleName(text)
+
+    def set_connection_states(self, states: Mapping[str, tuple[str, str]]) -> None:
+        """Each account's connection state, account -> (state word, detail):
+        "Work: online · Home: offline"; the details go to the tooltip."""
+        if not states:
+            return
+        text = " · ".join(f"{name}: {state}" for name, (state, _) in states.items())
+        tip = "\n".join(
+            f"{name}: {state}" + (f" ({detail})" if detail else "")
+            for name, (state, detail) in states.items()
+        )
+        self.accounts_label.setText(text)
+        self.accounts_label.setToolTip(tip)
+        self.accounts_label.setAccessibleName(tip.replace("\n", "; "))
+
+    def set_outbox_count(self, count: int) -> None:
+        """ "Outbox: 2" while messages wait to be sent; hidden at zero."""
+        text = self.tr("Outbox: %1").replace("%1", str(count))
+        self.outbox_label.setText(text)
+        self.outbox_label.setAccessibleName(text)
+        self.outbox_label.setVisible(count > 0)
 
     def show_task(self, text: str, done: int | None = None, total: int | None = None) -> None:
         """Show a running task ("Syncing Inbox 1,240 / 20,000"); no total: a busy indicator."""

@@ -7,6 +7,8 @@ the items of this directory only, so other test directories are untouched).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,5 +77,16 @@ def qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:  # type: ignore[no-untyp
     try:
         yield loop
     finally:
+        # Tasks a test left running, and the worker threads behind asyncio.to_thread, must
+        # end here on the main thread: left to the garbage collector, their Qt timers and
+        # threads are torn down from whichever thread collects them, which crashes Qt.
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(asyncio.wait_for(loop.shutdown_default_executor(), timeout=10))
         loop.close()
         asyncio.set_event_loop(None)
+        gc.collect()

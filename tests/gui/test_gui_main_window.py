@@ -48,7 +48,8 @@ def test_add_account_button_opens_a_non_modal_dialog(qtbot, window: MainWindow) 
 
 def test_features_not_built_yet_are_visibly_disabled(window: MainWindow) -> None:
     a = window.mail_actions
-    for key in ("get_mail", "write", "reply", "reply_all", "forward", "delete", "junk", "search"):
+    # Write works (the composer); see test_gui_composer.py.
+    for key in ("get_mail", "reply", "reply_all", "forward", "delete", "junk", "search"):
         assert not a[key].isEnabled(), key
         assert "not available yet" in a[key].toolTip()
     assert a["add_account"].isEnabled()

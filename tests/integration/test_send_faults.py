@@ -95,7 +95,9 @@ async def add_account(engine: Engine, server: FakeServer, certs: Certificates, t
         name="fake",
         email=SENDER,
         display_name="Fake Sender",
-        incoming_protocol=IncomingProtocol.IMAP,
+        # POP3, so the copy to Sent is the local one: nothing listens on port 9 (the IMAP
+        # APPEND of the copy is tested against Dovecot in test_sent_copy.py).
+        incoming_protocol=IncomingProtocol.POP3,
         incoming=ServerSettings("127.0.0.1", 9, Security.SSL, SENDER),
         outgoing=ServerSettings(server.host, server.port, Security.STARTTLS, SENDER),
         trust=TlsTrust(ca_file=str(certs.ca_file)),

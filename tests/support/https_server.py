@@ -11,7 +11,6 @@ generator); code under mailapp/ must never import it.
 from __future__ import annotations
 
 import contextlib
-import ssl
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -107,8 +106,7 @@ class HttpsServer:
             dns_names=self.names or ["localhost"],
             ca_name="mailapp test HTTPS CA",
         )
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(self._certs.cert_file), str(self._certs.key_file))
+        context = self._certs.server_context()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -14,6 +14,12 @@ Incremental sync of a complete folder, best method first:
   CONDSTORE    UID FETCH 1:* (FLAGS) (CHANGEDSINCE m); expunges by count, else UID SEARCH;
   plain        UID FETCH 1:* (FLAGS) and UID SEARCH ALL.
 New messages are the UIDs from the stored UIDNEXT on.
+
+Delivery reports: every new Inbox message goes to the ingest hook (the delivery tracker). A
+report it ties to a sent message (`file_away`) is moved to the account's reports folder
+(created on the server when missing) through the local-first change queue: the move is
+queued in the same transaction that stores the batch, so it survives a crash, and is replayed
+on the server when the Inbox is done. A report that matched nothing stays in the Inbox.
 """
 
 from __future__ import annotations
@@ -67,8 +73,8 @@ RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 WATCH_BACKOFF_CAP = 300.0
 POLL_SECONDS = 60.0
 
-# The return value is the hook's own business (the delivery tracker returns an IngestResult);
-# the IMAP sync ignores it.
+# Runs in a worker thread. Returning True, or an object whose `file_away` is True (the
+# delivery tracker's IngestResult), files the message into the account's reports folder.
 IngestHook = Callable[[bytes], object]
 PasswordSource = Callable[[], Awaitable[str]]
 
@@ -92,6 +98,7 @@ class FolderReport:
     expunged: int = 0
     bodies: int = 0
     reset: bool = False  # UIDVALIDITY changed: local rows were dropped
+    filed: int = 0  # new messages moved to the reports folder (matched delivery reports)
     error: str | None = None
 
 
@@ -122,6 +129,13 @@ def _preview(text: str) -> str:
 def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def wants_filing(result: object) -> bool:
+    """Whether the ingest hook's answer asks to file the message away from the Inbox."""
+    if isinstance(result, bool):
+        return result
+    return getattr(result, "file_away", False) is True
 
 
 def _default_client(account: Account) -> ImapClient:
@@ -165,6 +179,8 @@ class ImapSync:
         self.retry_delays = tuple(retry_delays)
         self._client: ImapClient | None = None
         self._changed = asyncio.Event()
+        # The reports folder when this run created it (it was not in the run's LIST).
+        self._created_reports: FolderRow | None = None
 
     # --- connection ---------------------------------------------------------------------
 
@@ -254,6 +270,12 @@ class ImapSync:
                 # One folder the server will not open must not stop the others.
                 folder_report.error = exc.message
                 log.warning("%s: %s", self.name, exc.message)
+        created, self._created_reports = self._created_reports, None
+        if created is not None and folders is None and all(f.id != created.id for f in wanted):
+            # Reports were filed into a folder made during this run: bring them in too.
+            folder_report = FolderReport(created.name)
+            report.folders.append(folder_report)
+            await self._retrying(created.name, self._folder_step(created.id, folder_report), report)
         self._say("", "done")
         return report
 
@@ -280,16 +302,20 @@ class ImapSync:
     ) -> list[FolderRow]:
         rows: list[FolderRow] = []
         seen: set[str] = set()
+        reports = self.account.options.reports_folder
         with self.db.write():
             for item in listings:
                 name = "INBOX" if is_inbox(item.name) else item.name
                 seen.add(name)
+                role = roles.get(item.name)
+                if role is None and name == reports:
+                    role = FolderRole.REPORTS
                 rows.append(
                     self.folders.upsert(
                         self.name,
                         name,
                         delimiter=item.delimiter,
-                        role=roles.get(item.name),
+                        role=role,
                         subscribed=True,
                         selectable=item.selectable,
                     )
@@ -362,7 +388,7 @@ class ImapSync:
                 local -= gone
                 new = sorted(server - local)
             report.new += await self._fetch_headers(
-                client, folder, sorted(new, reverse=True), ingest=inbox
+                client, folder, sorted(new, reverse=True), ingest=inbox, into=report
             )
         else:
             server = set(await client.uid_search_all()) if state.exists else set()
@@ -382,6 +408,12 @@ class ImapSync:
         )
         if inbox and self.prefetch_inbox:
             report.bodies += await self._prefetch(client, folder)
+        if report.filed:
+            # The reports filed away leave the Inbox on the server now, not at the next sync;
+            # the folder stays selected for what follows (IDLE in `watch`).
+            await self.replay(client)
+            if client.selected is None or client.selected.name != folder.name:
+                await client.select(folder.name)
         return report
 
     async def _apply_flags(self, folder: FolderRow, updates: list[FlagUpdate]) -> int:
@@ -421,11 +453,18 @@ class ImapSync:
         return await asyncio.to_thread(self.messages.expunge_uids, folder.id, sorted(uids))
 
     async def _fetch_headers(
-        self, client: ImapClient, folder: FolderRow, uids_desc: list[int], *, ingest: bool
+        self,
+        client: ImapClient,
+        folder: FolderRow,
+        uids_desc: list[int],
+        *,
+        ingest: bool,
+        into: FolderReport | None = None,
     ) -> int:
         """Fetch and store headers of these UIDs in batches (newest first). With `ingest`
         (new Inbox mail) the bodies come along and go to the ingest hook before the batch
-        commits (at least once: a crash before the commit fetches them again)."""
+        commits (at least once: a crash before the commit fetches them again); the moves of
+        the reports it files away are queued in the batch's transaction."""
         if not uids_desc:
             return 0
         with_body = ingest and self.on_new_inbox_message is not None
@@ -439,14 +478,27 @@ class ImapSync:
                 got: list[FetchResponse] = []
                 collect = _collector(got, set(chunk), envelope=True)
                 await client.uid_fetch(compress_uids(chunk), items, on_batch=collect)
+                file_away: list[int] = []
+                reports: str | None = None
                 if with_body:
-                    self._ingest(got)
+                    file_away = await asyncio.to_thread(self._ingest, got)
+                    if file_away:
+                        reports = await self._reports_folder(client)
+                    if reports is not None and into is not None:
+                        into.filed += len(file_away)
                 if writing is not None:
                     stored += await writing
                     self._say(folder.name, "headers", stored, total)
                 # The next batch is fetched while this one is written.
                 writing = asyncio.ensure_future(
-                    asyncio.to_thread(self._store_headers, folder.id, got, with_body)
+                    asyncio.to_thread(
+                        self._store_headers,
+                        folder.id,
+                        got,
+                        with_body,
+                        file_away if reports is not None else [],
+                        reports,
+                    )
                 )
             if writing is not None:
                 stored += await writing
@@ -459,20 +511,51 @@ class ImapSync:
                     await writing
         return stored
 
-    def _ingest(self, fetches: list[FetchResponse]) -> None:
+    def _ingest(self, fetches: list[FetchResponse]) -> list[int]:
+        """Hand each message to the hook (in a worker thread); returns the UIDs to file."""
         hook = self.on_new_inbox_message
         if hook is None:
-            return
+            return []
+        file_away: list[int] = []
         for fetch in sorted(fetches, key=lambda f: f.uid or 0):
             raw = fetch.section("")
             if raw is None:
                 continue
             try:
-                hook(raw)
+                if wants_filing(hook(raw)) and fetch.uid is not None:
+                    file_away.append(fetch.uid)
             except Exception:  # the hook's failure must not stop the sync
                 log.exception("%s: the new-message hook failed", self.name)
+        return file_away
 
-    def _store_headers(self, folder_id: int, fetches: list[FetchResponse], bodies: bool) -> int:
+    async def _reports_folder(self, client: ImapClient) -> str | None:
+        """The account's reports folder, created on the server (and in the store) when
+        missing; None when there is none to use (reports then stay in the Inbox)."""
+        name = self.account.options.reports_folder.strip()
+        if not name or is_inbox(name):
+            return None
+        row = await asyncio.to_thread(self.folders.by_name, self.name, name)
+        if row is not None:
+            return name if row.selectable else None
+        try:
+            await client.create(name)
+        except ImapCommandError as exc:
+            if exc.response_code != "ALREADYEXISTS":
+                log.warning("%s: cannot create %s for delivery reports: %s", self.name, name, exc)
+                return None
+        self._created_reports = await asyncio.to_thread(
+            self.folders.upsert, self.name, name, role=FolderRole.REPORTS
+        )
+        return name
+
+    def _store_headers(
+        self,
+        folder_id: int,
+        fetches: list[FetchResponse],
+        bodies: bool,
+        file_away: Sequence[int] = (),
+        reports: str | None = None,
+    ) -> int:
         rows = []
         texts: dict[int, tuple[str, str]] = {}
         for fetch in fetches:
@@ -495,6 +578,13 @@ class ImapSync:
                     if found is not None:
                         updates.append(BodyUpdate(found.id, digest, text, _preview(text)))
                 self.messages.set_bodies(updates)
+            if reports is not None and file_away:
+                ids = [
+                    found.id
+                    for uid in file_away
+                    if (found := self.messages.by_uid(folder_id, uid)) is not None
+                ]
+                self.changes.move(ids, reports)
         return count
 
     # --- replaying local changes -----------------------------------------------------
@@ -695,6 +785,7 @@ def _merge(into: FolderReport, result: FolderReport) -> None:
     into.updated += result.updated
     into.expunged += result.expunged
     into.bodies += result.bodies
+    into.filed += result.filed
     into.reset = into.reset or result.reset
 
 

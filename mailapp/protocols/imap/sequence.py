@@ -107,6 +107,17 @@ def compress_uids(uids: Iterable[int]) -> str:
     return ",".join(str(lo) if lo == hi else f"{lo}:{hi}" for lo, hi in runs)
 
 
+def _items_within(uids: Iterable[int], max_length: int) -> Iterator[str]:
+    """Set items ("7" or "3:9"), a range being given as single numbers when its text would be
+    longer than `max_length` (possible only for tiny limits and huge UIDs)."""
+    for lo, hi in _runs(uids):
+        item = str(lo) if lo == hi else f"{lo}:{hi}"
+        if len(item) <= max_length or lo == hi:
+            yield item
+        else:
+            yield from (str(uid) for uid in range(lo, hi + 1))
+
+
 def split_uid_sets(uids: Iterable[int], *, max_length: int = 1000) -> list[str]:
     """Compressed UID sets, each at most `max_length` characters, covering all `uids`.
 
@@ -116,8 +127,7 @@ def split_uid_sets(uids: Iterable[int], *, max_length: int = 1000) -> list[str]:
     out: list[str] = []
     current: list[str] = []
     size = 0
-    for lo, hi in _runs(uids):
-        item = str(lo) if lo == hi else f"{lo}:{hi}"
+    for item in _items_within(uids, max_length):
         extra = len(item) + (1 if current else 0)
         if current and size + extra > max_length:
             out.append(",".join(current))

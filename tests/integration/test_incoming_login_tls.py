@@ -1,5 +1,6 @@
-"""The IMAP and POP3 login probes and the TLS policy against the real Dovecot, plus scripted
-fakes for what Dovecot will not do (hide STARTTLS, present a certificate for another name)."""
+"""Logging in with the IMAP and POP3 clients the way `account test` does, and the TLS policy,
+against the real Dovecot, plus scripted fakes for what Dovecot will not do (hide STARTTLS,
+present a certificate for another name)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,39 @@ from support.mailstack import generate_certificates, sha256_fingerprint
 from mailapp.core.checks import CheckStage
 from mailapp.core.errors import AuthFailedError, CertificateError, StartTLSMissingError
 from mailapp.core.model import Security, ServerSettings, TlsTrust
-from mailapp.transport.imap_login import ImapLoginProbe
-from mailapp.transport.pop3_login import Pop3LoginProbe
+from mailapp.transport.imap import ImapClient
+from mailapp.transport.pop3 import Pop3Client
+from mailapp.transport.tls import StageNotify
 
 pytestmark = pytest.mark.mailstack
 
 PASSWORD = "Pr0be-secret"
+STAGES = [CheckStage.CONNECT, CheckStage.TLS, CheckStage.CERTIFICATE, CheckStage.LOGIN]
 
 
 def alice(mailstack: Any, port: int, security: Security) -> ServerSettings:
     return ServerSettings(mailstack.host, port, security, mailstack.address("alice"))
+
+
+async def log_in(
+    kind: str,
+    settings: ServerSettings,
+    trust: TlsTrust,
+    password: str,
+    *,
+    timeout: float = 30.0,
+    notify: StageNotify | None = None,
+) -> str:
+    """Connect, log in and say goodbye with the `kind` ("imap"/"pop3") client; the mechanism."""
+    if kind == "imap":
+        async with ImapClient(settings, trust, timeout=timeout, notify=notify) as imap:
+            await imap.connect()
+            return await imap.login(password)
+    async with Pop3Client(notify=notify) as pop:
+        await pop.connect(
+            settings.host, settings.port, settings.security, trust=trust, timeout=timeout
+        )
+        return await pop.login(settings.user, password)
 
 
 def assert_no_credentials(server: FakeServer, user: str) -> None:
@@ -38,52 +62,56 @@ async def test_imap_login_after_starttls_despite_logindisabled(mailstack: Any) -
     # Dovecot counts a client on its own address as secure; from 127.0.0.2 it announces
     # LOGINDISABLED before TLS, as a remote server would.
     steps: list[tuple[CheckStage, str]] = []
-    probe = ImapLoginProbe(
-        alice(mailstack, mailstack.ports.imap, Security.STARTTLS),
+    settings = alice(mailstack, mailstack.ports.imap, Security.STARTTLS)
+    client = ImapClient(
+        settings,
         TlsTrust(ca_file=str(mailstack.ca_file)),
         source_address=("127.0.0.2", 0),
         notify=lambda stage, detail: steps.append((stage, detail)),
     )
-    result = await probe.run(mailstack.password("alice"))
-    assert "LOGINDISABLED" in probe.plaintext_capabilities
-    assert "STARTTLS" in probe.plaintext_capabilities
-    assert result.mechanism == "AUTHENTICATE PLAIN"
-    assert "IMAP4REV1" in result.capabilities
-    assert [s for s, _ in steps] == [
-        CheckStage.CONNECT,
-        CheckStage.TLS,
-        CheckStage.CERTIFICATE,
-        CheckStage.LOGIN,
-    ]
+    async with client:
+        await client.connect()
+        mechanism = await client.login(mailstack.password("alice"))
+    assert "LOGINDISABLED" in client.plaintext_capabilities
+    assert "STARTTLS" in client.plaintext_capabilities
+    assert mechanism == "AUTHENTICATE PLAIN"
+    assert "IMAP4REV1" in client.capabilities
+    assert [s for s, _ in steps] == STAGES
+    assert steps[0][1].startswith(f"connected to {settings.host}:{settings.port}: ")
+    assert steps[-1][1] == f"logged in as {settings.user} (AUTHENTICATE PLAIN)"
 
 
 @pytest.mark.parametrize("security", [Security.STARTTLS, Security.SSL])
-async def test_pop3_probe_logs_in(mailstack: Any, security: Security) -> None:
+async def test_pop3_client_logs_in(mailstack: Any, security: Security) -> None:
     port = mailstack.ports.pop3 if security is Security.STARTTLS else mailstack.ports.pop3s
-    probe = Pop3LoginProbe(
-        alice(mailstack, port, security), TlsTrust(ca_file=str(mailstack.ca_file))
+    steps: list[CheckStage] = []
+    mechanism = await log_in(
+        "pop3",
+        alice(mailstack, port, security),
+        TlsTrust(ca_file=str(mailstack.ca_file)),
+        mailstack.password("alice"),
+        notify=lambda stage, detail: steps.append(stage),
     )
-    result = await probe.run(mailstack.password("alice"))
-    assert result.mechanism == "AUTH PLAIN"
+    assert mechanism == "AUTH PLAIN"
+    assert steps == STAGES  # the same stages as IMAP's, for the account test
 
 
 async def test_imap_wrong_password_is_auth_failed(mailstack: Any) -> None:
-    probe = ImapLoginProbe(
-        alice(mailstack, mailstack.ports.imaps, Security.SSL),
-        TlsTrust(ca_file=str(mailstack.ca_file)),
-    )
-    with pytest.raises(AuthFailedError, match="refused the login"):
-        await probe.run("wrong password")
+    settings = alice(mailstack, mailstack.ports.imaps, Security.SSL)
+    with pytest.raises(
+        AuthFailedError, match=r"refused the login for \S+: \[AUTHENTICATIONFAILED\]"
+    ):
+        await log_in("imap", settings, TlsTrust(ca_file=str(mailstack.ca_file)), "wrong password")
 
 
-@pytest.mark.parametrize("probe_type", [ImapLoginProbe, Pop3LoginProbe])
+@pytest.mark.parametrize("kind", ["imap", "pop3"])
 async def test_untrusted_certificate_shows_the_server_fingerprint(
-    mailstack: Any, probe_type: type[ImapLoginProbe] | type[Pop3LoginProbe]
+    mailstack: Any, kind: str
 ) -> None:
-    port = mailstack.ports.imap if probe_type is ImapLoginProbe else mailstack.ports.pop3
-    probe = probe_type(alice(mailstack, port, Security.STARTTLS), TlsTrust())
+    port = mailstack.ports.imap if kind == "imap" else mailstack.ports.pop3
+    settings = alice(mailstack, port, Security.STARTTLS)
     with pytest.raises(CertificateError) as info:
-        await probe.run(mailstack.password("alice"))
+        await log_in(kind, settings, TlsTrust(), mailstack.password("alice"))
     assert info.value.reason == "untrusted"
     assert info.value.fingerprint == mailstack.server_fingerprint_sha256
     assert mailstack.server_fingerprint_sha256 in str(info.value)
@@ -91,11 +119,10 @@ async def test_untrusted_certificate_shows_the_server_fingerprint(
 
 async def test_pin_accepts_the_server_and_refuses_another(mailstack: Any) -> None:
     settings = alice(mailstack, mailstack.ports.imaps, Security.SSL)
-    pinned = ImapLoginProbe(settings, TlsTrust(fingerprint=mailstack.server_fingerprint_sha256))
-    await pinned.run(mailstack.password("alice"))
-    other = ImapLoginProbe(settings, TlsTrust(fingerprint="00" * 32))
+    pinned = TlsTrust(fingerprint=mailstack.server_fingerprint_sha256)
+    await log_in("imap", settings, pinned, mailstack.password("alice"))
     with pytest.raises(CertificateError) as info:
-        await other.run(mailstack.password("alice"))
+        await log_in("imap", settings, TlsTrust(fingerprint="00" * 32), mailstack.password("alice"))
     assert info.value.reason == "pin_mismatch"
     assert info.value.fingerprint == mailstack.server_fingerprint_sha256
 
@@ -110,7 +137,7 @@ async def test_imap_without_starttls_gets_no_credentials() -> None:
     async with FakeServer(script) as server:
         settings = ServerSettings(server.host, server.port, Security.STARTTLS, "alice")
         with pytest.raises(StartTLSMissingError, match="does not offer STARTTLS"):
-            await ImapLoginProbe(settings, TlsTrust(), timeout=10).run(PASSWORD)
+            await log_in("imap", settings, TlsTrust(), PASSWORD, timeout=10)
         await server.wait_finished_async()
     assert_no_credentials(server, "alice")
 
@@ -125,7 +152,7 @@ async def test_pop3_without_stls_gets_no_credentials() -> None:
     async with FakeServer(script) as server:
         settings = ServerSettings(server.host, server.port, Security.STARTTLS, "alice")
         with pytest.raises(StartTLSMissingError, match="does not offer STLS"):
-            await Pop3LoginProbe(settings, TlsTrust(), timeout=10).run(PASSWORD)
+            await log_in("pop3", settings, TlsTrust(), PASSWORD, timeout=10)
         await server.wait_finished_async()
     assert_no_credentials(server, "alice")
 
@@ -136,9 +163,9 @@ async def test_certificate_for_another_host_is_wrong_host(tmp_path: Path) -> Non
     script = [starttls(certs.server_context()), line("* OK fake"), drain(timeout=5.0)]
     async with FakeServer(script) as server:
         settings = ServerSettings(server.host, server.port, Security.SSL, "alice")
-        probe = ImapLoginProbe(settings, TlsTrust(ca_file=str(certs.ca_file)), timeout=10)
+        trust = TlsTrust(ca_file=str(certs.ca_file))
         with pytest.raises(CertificateError) as info:
-            await probe.run(PASSWORD)
+            await log_in("imap", settings, trust, PASSWORD, timeout=10)
         await server.wait_finished_async(count=2)  # the refused handshake and the fingerprint one
     assert info.value.reason == "wrong_host"
     assert info.value.fingerprint == sha256_fingerprint(certs.cert_file)
