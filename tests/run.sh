@@ -55,9 +55,14 @@ fi
 export PATH="$PWD/$VENV/bin:$PATH"
 
 # --- checks ---------------------------------------------------------------------------------
-echo "== ruff"; ruff check . && ruff format --check .
-echo "== mypy"; mypy
-echo "== import-linter"; lint-imports --no-cache
+# One command per line: under `set -e` a failure on the left of `&&` would not stop the script.
+echo "== ruff"
+ruff check .
+ruff format --check .
+echo "== mypy"
+mypy
+echo "== import-linter"
+lint-imports --no-cache
 if [ $# -gt 0 ]; then
   echo "== pytest $*"; python -m pytest "$@"
 else
