@@ -10,8 +10,9 @@ Cases, each the median of --repeat runs, ours and the reference interleaved:
            after SELECT (the floor) vs our ImapSync of INBOX into a fresh store (headers only:
            fetch + parse + store), connected and logged in before the clock starts;
   full     mbsync into an empty Maildir (FSync yes, its default: an fsync per message) vs our
-           ImapSync into a fresh store with every Inbox body fetched (prefetch_inbox = all):
-           headers, then bodies into the BlobStore + text index; connect + login included;
+           ImapSync.download_bodies(["INBOX"]) into a fresh store (what Engine.download_bodies
+           runs): headers, then every body into the BlobStore + text index, each batch durable
+           (files fsynced, rows committed FULL); connect + login included;
   resync   a second mbsync run with nothing changed vs our sync of INBOX on the store the
            full case left (connect + login + logout included); imaplib's CONDSTORE
            resync (SELECT (CONDSTORE) + UID FETCH 1:* (FLAGS) (CHANGEDSINCE m)) as information;
@@ -181,10 +182,11 @@ async def ours_header(box: StackMailbox, root: Path) -> tuple[float, float]:
 
 
 async def ours_full(box: StackMailbox, root: Path) -> float:
-    sync, database = make_sync(box, root, prefetch=box.mailbox.count * 2)
+    # What Engine.download_bodies runs: a sync, then every body, durable batch by batch.
+    sync, database = make_sync(box, root, prefetch=0)
     try:
         start = time.perf_counter()
-        report = await sync.sync(["INBOX"])
+        report = await sync.download_bodies(["INBOX"])
         await sync.disconnect()
         elapsed = time.perf_counter() - start
         _check(report, box, bodies=True)

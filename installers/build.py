@@ -1,12 +1,15 @@
 """Build mailapp's installers for the OS this runs on, and smoke-test the frozen program.
 
-1. PyInstaller one-folder bundle from installers/pyinstaller/mailapp.spec -> dist/mailapp/
+1. The translations (resources/translations/*.ts) compiled with PySide6's lrelease, then a
+   PyInstaller one-folder bundle from installers/pyinstaller/mailapp.spec -> dist/mailapp/
+   (the .qm files go to mailapp/ui/i18n/ in it; docs/adr/0006-translations.md).
 2. Linux: an AppDir (dist/mailapp.AppDir, usr/bin, usr/share/applications, hicolor icon,
    metainfo) and dist/mailapp-VERSION-linux-ARCH.tar.gz of it.
    Windows: the Inno Setup installer (installers/windows/mailapp.iss) when `iscc` is found.
    macOS: dist/mailapp.app (Info.plist with the mailto: scheme) and, with --package, a .dmg.
-3. The frozen program is run with `--smoke-test` and a mailto: link on a fresh profile
-   (QT_QPA_PLATFORM=offscreen) and its command line with `--help`; any failure exits 1.
+3. The frozen program is run with `--smoke-test`, `--language de` and a mailto: link on a
+   fresh profile (QT_QPA_PLATFORM=offscreen) and its command line with `--help`; any
+   failure exits 1.
 
 Usage: python installers/build.py [--clean] [--no-package]
 Needs PyInstaller in this interpreter: pip install -e '.[build]'. Imports: the standard
@@ -36,13 +39,16 @@ DESKTOP_FILE = ROOT / "resources" / "mailapp.desktop"
 METAINFO_FILE = ROOT / "resources" / "io.github.mailapp.metainfo.xml"
 ISS_FILE = ROOT / "installers" / "windows" / "mailapp.iss"
 MAKE_DMG = ROOT / "installers" / "macos" / "make_dmg.sh"
+TRANSLATIONS = ROOT / "resources" / "translations"
 APP_NAME = "mailapp"
 # Files the program reads at run time; the bundle is refused if one is missing.
 REQUIRED_DATA = (
     "mailapp/store/migrations/0001_mail.sql",
     "mailapp/ui/app-icon.svg",
     "mailapp/ui/images/delivery-delivered.svg",
+    "mailapp/ui/i18n/mailapp_de.qm",
 )
+SMOKE_LANGUAGE = "de"
 SMOKE_LINK = "mailto:smoke@example.org?subject=Smoke%20test&body=Frozen%20build"
 SMOKE_TIMEOUT_S = 180
 
@@ -105,11 +111,41 @@ def render_icons(work: Path) -> Path | None:
     return icns
 
 
+# -- translations ------------------------------------------------------------------------
+
+
+def compile_translations(work: Path) -> Path:
+    """resources/translations/*.ts -> work/translations/*.qm with PySide6's lrelease."""
+    import PySide6
+
+    lrelease = Path(PySide6.__file__).resolve().parent / (
+        "lrelease.exe" if sys.platform == "win32" else "lrelease"
+    )
+    if not lrelease.is_file():
+        raise BuildError(f"PySide6's lrelease is missing ({lrelease})")
+    target = work / "translations"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    sources = sorted(TRANSLATIONS.glob("mailapp_*.ts"))
+    if not sources:
+        raise BuildError(f"no translations in {TRANSLATIONS}")
+    for source in sources:
+        qm = target / f"{source.stem}.qm"
+        subprocess.run([str(lrelease), "-silent", str(source), "-qm", str(qm)], check=True)
+        if not qm.is_file():
+            raise BuildError(f"lrelease made no {qm.name}")
+    log(f"compiled {len(sources)} translation(s) into {target}")
+    return target
+
+
 # -- the bundle --------------------------------------------------------------------------
 
 
-def run_pyinstaller(dist: Path, work: Path, icon: Path | None, clean: bool) -> Path:
+def run_pyinstaller(
+    dist: Path, work: Path, icon: Path | None, clean: bool, translations: Path
+) -> Path:
     env = dict(os.environ)
+    env["MAILAPP_TRANSLATIONS"] = str(translations)
     env["MAILAPP_VERSION"] = project_version()
     env["MAILAPP_ICON"] = str(icon) if icon else ""
     # Analyse the checkout itself, whatever kind of install the interpreter has of it.
@@ -212,7 +248,8 @@ def smoke_test(program: Path, cli_program: Path) -> None:
     env.pop("MAILAPP_PROFILE", None)
     with tempfile.TemporaryDirectory(prefix="mailapp-smoke-") as tmp:
         profile = Path(tmp) / "profile"
-        command = [str(program), "--smoke-test", "--profile", str(profile), SMOKE_LINK]
+        command = [str(program), "--smoke-test", "--profile", str(profile)]
+        command += ["--language", SMOKE_LANGUAGE, SMOKE_LINK]
         log("smoke test: " + " ".join(command))
         done = subprocess.run(
             command, env=env, capture_output=True, text=True, timeout=SMOKE_TIMEOUT_S, check=False
@@ -226,6 +263,10 @@ def smoke_test(program: Path, cli_program: Path) -> None:
             )
         if "Composer opened from a mailto: link" not in log_text:
             raise BuildError(f"the frozen program did not open the mailto: link\n{log_text}")
+        # The compiled-in catalog, not one compiled at run time.
+        packaged = f"Interface language: {SMOKE_LANGUAGE} ("
+        if packaged not in log_text or "i18n" not in log_text.split(packaged, 1)[1].split(")")[0]:
+            raise BuildError(f"the frozen program did not load its translation\n{log_text}")
     if sys.platform == "darwin":
         return  # a windowed .app has no usable stdout for --help
     done = subprocess.run(
@@ -289,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     artifacts: list[Path] = []
     try:
         icon = render_icons(work / "icons")
-        bundle = run_pyinstaller(dist, work, icon, args.clean)
+        translations = compile_translations(work)
+        bundle = run_pyinstaller(dist, work, icon, args.clean, translations)
         remove_dangling_links(bundle)
         check_bundle(bundle)
         built = time.monotonic()

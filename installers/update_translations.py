@@ -17,7 +17,8 @@ are dropped. Compiling (.ts -> .qm) happens at build time: docs/adr/0006-transla
 Usage:
     python installers/update_translations.py           # every resources/translations/*.ts
     python installers/update_translations.py de fr     # these languages (new ones created)
-    python installers/update_translations.py --check   # exit 1 if a .ts is out of date
+    python installers/update_translations.py --check   # exit 1 if a .ts lacks a string or
+                                                       # holds one the sources no longer have
 
 Imports: the standard library; PySide6 only to find its lupdate.
 """
@@ -146,9 +147,24 @@ def merge(ts_file: Path, fresh: dict[str, dict[Key, Message]], language: str) ->
     return ET.ElementTree(root)
 
 
+def string_keys(ts_file: Path) -> set[Key]:
+    """The strings a .ts file holds (vanished and obsolete ones left out)."""
+    keys: set[Key] = set()
+    if ts_file.is_file():
+        for ctx in ET.parse(ts_file).getroot().iter("context"):
+            for message in ctx.iter("message"):
+                translation = message.find("translation")
+                kind = translation.get("type") if translation is not None else None
+                if kind not in ("vanished", "obsolete"):
+                    keys.add(key_of(ctx.findtext("name") or "", message))
+    return keys
+
+
 def serialize(tree: ET.ElementTree) -> str:
-    body = ET.tostring(tree.getroot(), encoding="unicode", short_empty_elements=False)
-    return f'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n{body}\n'
+    body = ET.tostring(tree.getroot(), encoding="unicode")
+    # lupdate's layout: <context> at the margin, so diffs look like the ones it makes.
+    lines = [line.removeprefix("    ") for line in body.splitlines()]
+    return '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n' + "\n".join(lines) + "\n"
 
 
 def languages(requested: list[str]) -> list[str]:
@@ -171,17 +187,20 @@ def main(argv: list[str] | None = None) -> int:
             scratch.unlink()
     for language in languages(args.languages):
         ts_file = TS_DIR / f"{TS_PREFIX}{language}.ts"
+        if args.check:
+            # Only strings count: line numbers move with every edit of the sources.
+            if string_keys(ts_file) != {k for messages in fresh.values() for k in messages}:
+                stale.append(ts_file.name)
+            continue
         text = serialize(merge(ts_file, fresh, language))
         old = ts_file.read_text(encoding="utf-8") if ts_file.is_file() else ""
-        if text == old:
-            continue
-        stale.append(ts_file.name)
-        if not args.check:
+        if text != old:
+            stale.append(ts_file.name)
             tmp_file = ts_file.with_suffix(".ts.new")
             tmp_file.write_text(text, encoding="utf-8")
             os.replace(tmp_file, ts_file)
     total = sum(len(m) for m in fresh.values())
-    verb = "out of date" if args.check else "updated"
+    verb = "strings out of date" if args.check else "updated"
     print(f"update_translations: {total} strings; {verb}: {', '.join(stale) or 'none'}")
     return 1 if args.check and stale else 0
 

@@ -12,6 +12,7 @@ names, icon theme fallback) on throw-away profiles, and saves QWidget.grab() ima
   reader-html.png         an HTML newsletter in the reader: cid logo, blocked tracking image
                           bar, a flagged look-alike link, an attachment chip
   main-window-dark.png    the same in the dark colour scheme
+  main-window-de.png      the same in German (`--language de`)
   wizard-1-identity.png ... wizard-4-summary.png   the account wizard, page by page, with
                           discovery and test answers replayed (no network is used)
   composer.png            the composer with a realistic message: chips, a little formatting,
@@ -72,7 +73,7 @@ def run_under_xvfb(out_dir: Path) -> int:
         env.pop("WAYLAND_DISPLAY", None)
         env.pop("MAILAPP_COLOR_SCHEME", None)  # the dark run sets it itself
         status = 0
-        for shot in ("light", "dark"):
+        for shot in ("light", "dark", "de"):
             env_shot = dict(env)
             if shot == "dark":
                 env_shot["MAILAPP_COLOR_SCHEME"] = "dark"
@@ -631,6 +632,10 @@ def shoot(variant: str, out_dir: Path) -> int:
     from mailapp.ui.main_window import MainWindow
 
     app = make_application(["mailapp"])
+    if variant == "de":
+        from mailapp.ui.translations import install_translator
+
+        install_translator(app, "de")
 
     def settle() -> None:
         # Let layouts, fonts and icons settle before grabbing.
@@ -675,7 +680,12 @@ def shoot(variant: str, out_dir: Path) -> int:
         _reader_shot(
             app, settle, save, window, subject="Re: Note G, the Bernoulli numbers", name=None
         )
-        save(window, "main-window.png" if variant == "light" else "main-window-dark.png")
+        save(
+            window,
+            {"light": "main-window.png", "dark": "main-window-dark.png"}.get(
+                variant, f"main-window-{variant}.png"
+            ),
+        )
         if variant == "light":
             _reader_shot(
                 app,
@@ -701,7 +711,7 @@ def shoot(variant: str, out_dir: Path) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shoot", choices=("light", "dark"), help=argparse.SUPPRESS)
+    parser.add_argument("--shoot", choices=("light", "dark", "de"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=HERE, help="output directory")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

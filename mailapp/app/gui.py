@@ -198,6 +198,9 @@ def run_window(args: argparse.Namespace) -> int:
     from mailapp.ui.error_hook import ErrorReporter, install_error_hooks
 
     app = make_application([sys.argv[0] if sys.argv else "mailapp"])
+    from mailapp.ui.translations import install_translator
+
+    install_translator(app, getattr(args, "language", None))  # before any window is built
     from mailapp.app.mailto import catch_open_events
 
     catch_open_events()  # macOS sends a clicked mailto: link as an event, maybe before the window

@@ -10,10 +10,11 @@ import contextlib
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mailapp.core.checks import CheckReport, CheckStep
+from mailapp.core.delivery import is_terminal
 from mailapp.core.draft import Draft
 from mailapp.core.errors import (
     ConfigError,
@@ -25,6 +26,7 @@ from mailapp.core.errors import (
 )
 from mailapp.core.model import Account, IncomingProtocol
 from mailapp.core.reading import AttachmentInfo, LinkWarning, ReadableMessage
+from mailapp.core.replies import Original
 from mailapp.engine import drafts as _drafts
 from mailapp.engine.account_check import check_account
 from mailapp.engine.accounts import AccountRegistry, validate_account
@@ -343,7 +345,33 @@ class Engine:
             password=password,
             on_new_inbox_message=self._ingest_hook(account),
             progress=progress,
+            reports_since=self._reports_since(account),
         )
+
+    def _reports_since(self, account: Account) -> Callable[[], datetime | None]:
+        """For the first Inbox sync: since when a delivery report may have come in that still
+        matters (the oldest message of the account sent within the tracker's window or with
+        a recipient not yet delivered or failed, up to four windows back); None when there
+        is none."""
+        outbox = self.sending.outbox
+        window = self.sending.tracker.address_window
+        name = account.name
+
+        def since() -> datetime | None:
+            now = datetime.now(UTC)
+            # A report can trail a delayed message by days; a month back is the limit.
+            oldest = now - 4 * window
+            times = [
+                e.sent_at
+                for e in outbox.recent_sent(500, account=name, since=oldest)
+                if e.sent_at is not None
+                and (
+                    e.sent_at >= now - window or not all(is_terminal(r.state) for r in e.recipients)
+                )
+            ]
+            return min(times, default=None)
+
+        return since
 
     async def sync_account(
         self,
@@ -514,6 +542,33 @@ class Engine:
 
     # (end of the POP3 fetch block)
     # --- end POP3 fetch ---
+
+    # --- offline: download all bodies ---
+    # (begin of the block owned by the offline download work; the substance is in
+    # engine.sync.imap_sync.ImapSync.download_bodies)
+
+    async def download_bodies(
+        self,
+        name: str,
+        folders: list[str] | None = None,
+        progress: SyncProgressCallback | None = None,
+    ) -> SyncReport:
+        """Sync the account (or only `folders`), then download every message body it does
+        not have yet, so all its mail reads and searches offline. Each batch is on disk
+        (files fsynced, rows committed durably) before the next; an interrupted download
+        keeps what it finished and the next call fetches the rest. POP3 accounts always
+        download whole messages: this is their fetch."""
+        account = self.get_account(name)
+        if account.incoming_protocol is IncomingProtocol.POP3:
+            return (await self._pop3_fetch(account, progress).fetch()).as_sync_report()
+        sync = self._imap_sync(account, progress)
+        try:
+            return await sync.download_bodies(folders)
+        finally:
+            await sync.disconnect()
+
+    # (end of the offline download block)
+    # --- end offline: download all bodies ---
 
     # --- sending and delivery tracking ---------------------------------------------------
     # (begin of the block owned by the sending work; the substance is in engine.sending)
@@ -929,3 +984,53 @@ class Engine:
         return await asyncio.to_thread(self._local_drafts.read, local_id)
 
     # (end of the composer block)
+
+    # --- replying and forwarding ---
+    # (begin of the block owned by the reply/forward work; the rules are in core.replies)
+
+    async def reply_original(self, message_id: int, *, attachments: bool = False) -> Original:
+        """The message as Reply, Reply All and Forward need it: addresses (Reply-To too),
+        threading ids, the text; with `attachments` (Forward) every attachment's bytes.
+        The body is fetched from the server when the store has only the headers."""
+        from mailapp.core.draft import Attachment
+        from mailapp.core.replies import Person
+        from mailapp.protocols.mime.parse import Address, extract_part, parse_message
+
+        row = await self.get_message(message_id)
+        database, _ = self._mail_store()
+        folder = await asyncio.to_thread(FolderRepository(database).get, row.folder_id)
+        raw = await self.get_raw(message_id)
+
+        def read() -> Original:
+            parsed = parse_message(raw)
+            files: list[Attachment] = []
+            if attachments:
+                for part in parsed.attachments:
+                    try:
+                        data = extract_part(raw, part.part)
+                        files.append(Attachment(part.safe_name, part.content_type, data=data))
+                    except MailAppError:
+                        continue  # a part that cannot be read is not worth refusing for
+
+            def people(values: Sequence[Address]) -> tuple[Person, ...]:
+                return tuple(Person(a.name, a.addr) for a in values)
+
+            return Original(
+                account=folder.account if folder is not None else "",
+                subject=parsed.subject,
+                from_=people(parsed.from_),
+                reply_to=people(parsed.reply_to),
+                to=people(parsed.to),
+                cc=people(parsed.cc),
+                date=parsed.date,
+                message_id=parsed.message_id or row.message_id,
+                in_reply_to=parsed.in_reply_to,
+                references=parsed.references,
+                text=parsed.text,
+                attachments=tuple(files),
+            )
+
+        return await asyncio.to_thread(read)
+
+    # (end of the replying and forwarding block)
+    # --- end replying and forwarding ---

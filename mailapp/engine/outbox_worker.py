@@ -3,11 +3,18 @@
 Imports: core, store (outbox), transport (smtp), the stdlib.
 
 The store's rules carry the guarantees; this module follows them exactly (see the docstring of
-store.outbox): entries are claimed with a lease, each recipient's RCPT reply is recorded,
-`mark_data_started` is committed durably right before DATA (LeaseLostError: no DATA), and every
-transaction ends in exactly one outcome call. So a kill -9 at any moment loses nothing and
-sends nothing twice: before the marker the entry is simply sent again, after it the entry
-becomes uncertain and waits for the person.
+store.outbox): entries are claimed with a lease, the DATA marker (with the RCPT replies) is
+committed durably right before DATA (LeaseLostError: no DATA), and every transaction ends in
+exactly one outcome. So a kill -9 at any moment loses nothing and sends nothing twice: before
+the marker the entry is simply sent again, after it the entry becomes uncertain and waits for
+the person.
+
+Group commit: the store steps of all connections (DATA markers, outcomes, lease renewals,
+Sent copy states) go through one `_StepBatcher`, which commits whatever is waiting in ONE
+transaction (`OutboxRepository.record_steps`, one thread hop) while the connections wait for
+their own step; what arrives meanwhile goes into the next one. Each connection still waits
+until its own marker is durable before DATA, and its own outcome before the entry counts as
+sent, so the per-message guarantees are those of the single calls.
 
 One bad message never blocks the others: every entry has its own try/except, a connection
 failure defers only the entries of that account's batch, and a poison message (one that makes
@@ -19,12 +26,14 @@ the account's \\Sent folder (engine.sent_copy). A copy that fails stays pending 
 reason and is tried again on the next run; it never makes the message be sent again.
 
 `connections_per_account` > 1 sends an account's due messages over that many SMTP
-connections at once (bulk mail); each connection takes the next claimed entry in turn.
+connections at once (bulk mail); each connection takes the next claimed entry in turn, and
+goes on with it while the previous entry's outcome is being committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -44,7 +53,17 @@ from mailapp.core.errors import (
 from mailapp.core.model import Account
 from mailapp.store.blobs import BlobStore
 from mailapp.store.delivery import now_utc
-from mailapp.store.outbox import OutboxEntry, OutboxRepository
+from mailapp.store.outbox import (
+    DataStart,
+    LeaseRenewal,
+    OutboxEntry,
+    OutboxRepository,
+    OutboxStep,
+    Outcome,
+    RcptReply,
+    SentCopyMark,
+    StepResult,
+)
 from mailapp.transport.net import DEFAULT_TIMEOUT
 from mailapp.transport.smtp import (
     DsnRequest,
@@ -64,6 +83,8 @@ log = logging.getLogger("mailapp.outbox")
 # come back soon.
 DEFAULT_LEASE_SECONDS = 120
 _LEASE_MARGIN = 60
+# Messages up to this size are read from the store together with their claim.
+_PREFETCH_BYTES = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +175,8 @@ class LocalSentCopier:
         self._blobs = blobs
 
     async def copy(self, account: Account, entry: OutboxEntry, raw: bytes) -> SentCopyState:
-        if not await asyncio.to_thread(self._blobs.exists, entry.raw_hash):
+        # One stat of a local file: cheaper on the loop than a hop to a thread and back.
+        if not self._blobs.exists(entry.raw_hash):
             raise StoreError(f"The sent message {entry.message_id} is missing from the store.")
         return SentCopyState.DONE
 
@@ -205,6 +227,20 @@ class OutboxWorker:
         self._lock = asyncio.Lock()
         # Copies tried in the running run_once: a refused one waits for the next run.
         self._copies_tried: set[int] = set()
+        # When each entry of the running run_once was claimed (the loop's clock): its lease
+        # is renewed before sending only when it has waited a while.
+        self._claimed_at: dict[int, float] = {}
+        self._prefetched: dict[int, bytes] = {}  # the bytes of small claimed messages
+        self._steps = _StepBatcher(outbox, self.worker_id)
+        # Lanes claim enough for a few rounds of all connections at once: fewer claims, which
+        # hold the store's write lock like the group commits do.
+        self._claim_size = (
+            batch_size
+            if connections_per_account == 1
+            else max(batch_size, 4 * connections_per_account)
+        )
+        # Entries whose SMTP transaction is over, waiting for their outcome to be committed.
+        self._followups: set[asyncio.Future[None]] = set()
 
     def _default_session(self, account: Account) -> SmtpSession:
         return SmtpSession(account.outgoing, account.trust, timeout=self.timeout)
@@ -223,21 +259,44 @@ class OutboxWorker:
                     await self._run_lanes(account, report, progress)
                 else:
                     await self._run_serial(account, report, progress)
+                while self._followups:
+                    await asyncio.gather(*self._followups)
+                await self._steps.flush()
                 await self.copy_pending(account)
             finally:
+                for followup in self._followups:
+                    followup.cancel()  # only after an error: the leases decide
+                self._followups.clear()
+                await self._steps.flush()
                 self._copies_tried.clear()
+                self._claimed_at.clear()
+                self._prefetched.clear()
                 await self.sent_copier.release()
         return report
 
     async def _claim(self, account: str | None) -> list[OutboxEntry]:
-        return await asyncio.to_thread(
-            self.outbox.claim_due,
-            now_utc(),
-            self.worker_id,
-            lease_seconds=self.lease_seconds,
-            limit=self.batch_size,
-            account=account,
-        )
+        claimed_at = asyncio.get_running_loop().time()
+
+        def claim_and_read() -> list[OutboxEntry]:
+            entries = self.outbox.claim_due(
+                now_utc(),
+                self.worker_id,
+                lease_seconds=self.lease_seconds,
+                limit=self._claim_size,
+                account=account,
+            )
+            # Small messages are read in the same thread hop; one that cannot be read (for
+            # whatever reason) is read again when its turn comes, and fails then, alone.
+            for entry in entries:
+                if entry.size <= _PREFETCH_BYTES:
+                    with contextlib.suppress(Exception):
+                        self._prefetched[entry.id] = self.outbox.raw(entry)
+            return entries
+
+        entries = await asyncio.to_thread(claim_and_read)
+        for entry in entries:
+            self._claimed_at[entry.id] = claimed_at
+        return entries
 
     async def _run_serial(
         self, account: str | None, report: WorkerReport, progress: ProgressCallback | None
@@ -250,15 +309,15 @@ class OutboxWorker:
         self, account: str | None, report: WorkerReport, progress: ProgressCallback | None
     ) -> None:
         """Claim in batches and hand the entries to `connections_per_account` lanes per
-        account, each with its own connection. The queues hold about one batch, so nothing
-        waits long enough under its lease to lose it."""
+        account, each with its own connection. The queues hold about one claim; an entry
+        that waited there a while has its lease renewed before it is sent."""
         lanes: dict[str, _AccountLanes] = {}
         try:
             while entries := await self._claim(account):
                 for name, batch in entries_by_account(entries).items():
                     group = lanes.get(name)
                     if group is None:
-                        group = lanes[name] = _AccountLanes(self.batch_size)
+                        group = lanes[name] = _AccountLanes(self._claim_size)
                         for _ in range(self.connections_per_account):
                             group.tasks.append(
                                 asyncio.ensure_future(self._lane(name, group, report, progress))
@@ -316,7 +375,7 @@ class OutboxWorker:
                         group.unusable = f"Cannot send through {account.outgoing.address}: {exc}"
                         await self._settle_without_sending(entry, report, reason=group.unusable)
                         continue
-                await self._send_one(session, account, entry, report, progress)
+                self._follow(await self._send_one(session, account, entry, report, progress))
         except BaseException:
             # Entries still queued keep their leases; the lease expiry requeues them.
             if session is not None:
@@ -376,7 +435,7 @@ class OutboxWorker:
                         for waiting in batch[index:]:
                             await self._settle_without_sending(waiting, report, reason=reason)
                         return
-                await self._send_one(session, account, entry, report, progress)
+                self._follow(await self._send_one(session, account, entry, report, progress))
         finally:
             if session is not None:
                 if session.is_connected:
@@ -404,40 +463,38 @@ class OutboxWorker:
         entry: OutboxEntry,
         report: WorkerReport,
         progress: ProgressCallback | None,
-    ) -> None:
+    ) -> asyncio.Future[None] | None:
+        """Send one entry; returns the task that finishes it once its outcome is committed
+        (None: it is finished already)."""
         final_dot_maybe_sent = False
         in_transaction = False
+        # RCPT replies wait here and are written with the DATA marker (or the outcome).
+        replies: list[RcptReply] = []
+        replies_recorded = False
         try:
-            await asyncio.to_thread(
-                self.outbox.renew_lease, entry.id, self.worker_id, now_utc(), self.lease_seconds
-            )
+            await self._renew_if_waited(entry)
             try:
-                raw = await asyncio.to_thread(self.outbox.raw, entry)
+                raw = self._prefetched.pop(entry.id, None)
+                if raw is None:
+                    raw = await asyncio.to_thread(self.outbox.raw, entry)
             except StoreError as exc:
                 unreadable = f"The stored message cannot be read: {exc}"
-                await self._mark(
-                    entry,
-                    report,
-                    lambda: self.outbox.mark_failed(entry.id, self.worker_id, reason=unreadable),
-                )
-                return
+                await self._mark(entry, report, Outcome.failed(entry.id, reason=unreadable))
+                return None
             _say(progress, SendStage.SENDING, entry, f"sending {entry.message_id}")
 
             async def on_recipient(address: str, reply: SmtpReply) -> None:
-                await asyncio.to_thread(
-                    self.outbox.record_recipient_reply, entry.id, address, reply.code, reply.text
-                )
+                replies.append(RcptReply(address, reply.code, reply.text))
 
             async def before_data() -> None:
-                nonlocal final_dot_maybe_sent
+                nonlocal final_dot_maybe_sent, replies_recorded
                 lease = self.data_lease_seconds
                 if lease is None:
                     upload = int(data_timeout(len(raw), session.timeout)) + _LEASE_MARGIN
                     lease = max(upload, self.lease_seconds)
-                await asyncio.to_thread(
-                    self.outbox.renew_lease, entry.id, self.worker_id, now_utc(), lease
-                )
-                await asyncio.to_thread(self.outbox.mark_data_started, entry.id, self.worker_id)
+                # Durable before DATA: from here on a crash makes the entry uncertain.
+                await self._step(DataStart(entry.id, tuple(replies), lease))
+                replies_recorded = True
                 final_dot_maybe_sent = True
 
             def uploaded(done: int, total: int) -> None:
@@ -458,10 +515,22 @@ class OutboxWorker:
                 before_data=before_data,
                 progress=uploaded,
             )
-            state = await self._record(session, entry, outcome, report)
-            _say(progress, SendStage.FINISHED, entry, outcome.error or "accepted", state=state)
-            if state is OutboxState.SENT:
-                await self._copy_to_sent(entry, raw=raw, account=account)
+            unrecorded = () if replies_recorded else tuple(replies)
+            committed = self._steps.queue(self._outcome_step(session, entry, outcome, unrecorded))
+            # The connection goes on with the next entry while the outcome is committed (with
+            # the next entries' DATA markers); the entry counts as sent only once it is.
+            return asyncio.ensure_future(
+                self._after_outcome(
+                    entry,
+                    account,
+                    raw,
+                    committed,
+                    report,
+                    progress=progress,
+                    detail=outcome.error or "accepted",
+                    data_started=final_dot_maybe_sent,
+                )
+            )
         except LeaseLostError as exc:
             log.info("outbox %s: lease lost (%s); leaving it to its new owner", entry.id, exc)
             report.skipped.append(entry.id)
@@ -476,121 +545,150 @@ class OutboxWorker:
             if in_transaction:  # the connection is in an unknown state
                 session.abort()
             internal = f"Sending stopped with an internal error: {exc}"
-            if final_dot_maybe_sent:
-                await self._mark(
-                    entry,
-                    report,
-                    lambda: self.outbox.mark_uncertain(
-                        entry.id,
-                        self.worker_id,
-                        reason=f"{internal} (the message may have been handed over).",
-                    ),
-                )
-            else:
-                await self._mark(
-                    entry,
-                    report,
-                    lambda: self.outbox.mark_deferred(
-                        entry.id,
-                        self.worker_id,
-                        error=internal,
-                    ),
-                )
+            await self._mark_internal_error(entry, report, internal, final_dot_maybe_sent)
+        return None
 
-    async def _record(
+    async def _mark_internal_error(
+        self, entry: OutboxEntry, report: WorkerReport, internal: str, data_started: bool
+    ) -> None:
+        if data_started:
+            reason = f"{internal} (the message may have been handed over)."
+            await self._mark(entry, report, Outcome.uncertain(entry.id, reason=reason))
+        else:
+            await self._mark(entry, report, Outcome.deferred(entry.id, error=internal))
+
+    async def _after_outcome(
+        self,
+        entry: OutboxEntry,
+        account: Account,
+        raw: bytes,
+        committed: asyncio.Future[StepResult],
+        report: WorkerReport,
+        *,
+        progress: ProgressCallback | None,
+        detail: str,
+        data_started: bool,
+    ) -> None:
+        """Once the entry's outcome is durable: report it, then file the Sent copy."""
+        try:
+            try:
+                result = await committed
+                if result.error is not None:
+                    raise result.error
+            except LeaseLostError as exc:
+                log.info("outbox %s: outcome not recorded, lease lost: %s", entry.id, exc)
+                report.skipped.append(entry.id)
+                return
+            assert result.state is not None
+            report.note(entry.id, result.state)
+        except Exception as exc:
+            # The SMTP transaction is over, so the connection is fine: only the entry pays.
+            log.exception("outbox %s: recording the outcome failed", entry.id)
+            internal = f"Sending stopped with an internal error: {exc}"
+            await self._mark_internal_error(entry, report, internal, data_started)
+            return
+        _say(progress, SendStage.FINISHED, entry, detail, state=result.state)
+        if result.state is OutboxState.SENT:
+            await self._copy_to_sent(entry, raw=raw, account=account)
+
+    def _follow(self, followup: asyncio.Future[None] | None) -> None:
+        if followup is not None:
+            self._followups.add(followup)
+            followup.add_done_callback(self._followups.discard)
+
+    async def _renew_if_waited(self, entry: OutboxEntry) -> None:
+        """Renew the lease (LeaseLostError: not ours any more) unless it was taken moments
+        ago: the claim's lease then still covers the commands up to the DATA marker, which
+        renews it again."""
+        claimed_at = self._claimed_at.pop(entry.id, None)
+        now = asyncio.get_running_loop().time()
+        if claimed_at is not None and now - claimed_at < self.lease_seconds / 10:
+            return
+        await self._step(LeaseRenewal(entry.id, self.lease_seconds))
+
+    async def _step(self, step: OutboxStep) -> StepResult:
+        """One store step, committed with whatever the other connections have waiting;
+        raises what the step raised."""
+        result = await self._steps.submit(step)
+        if result.error is not None:
+            raise result.error
+        return result
+
+    def _outcome_step(
         self,
         session: SmtpSession,
         entry: OutboxEntry,
         outcome: SendOutcome,
-        report: WorkerReport,
-    ) -> OutboxState | None:
+        replies: tuple[RcptReply, ...] = (),
+    ) -> Outcome:
+        """The store step for what the server said (replies: RCPT replies not recorded yet)."""
         host = session.settings.host
         reply = outcome.reply
         code = None if reply is None else reply.code
         text = None if reply is None else reply.text
-        worker = self.worker_id
         offered = outcome.dsn_offered
         if outcome.kind is SendOutcomeKind.ACCEPTED:
             assert reply is not None
-            return await self._mark(
-                entry,
-                report,
-                lambda: self.outbox.mark_accepted(
-                    entry.id,
-                    worker,
-                    reply=reply.text,
-                    reply_code=reply.code,
-                    smtp_host=host,
-                    dsn_offered=offered,
-                ),
+            return Outcome.accepted(
+                entry.id,
+                reply=reply.text,
+                reply_code=reply.code,
+                smtp_host=host,
+                dsn_offered=offered,
+                replies=replies,
             )
         if outcome.kind is SendOutcomeKind.DEFERRED:
-            return await self._mark(
-                entry,
-                report,
-                lambda: self.outbox.mark_deferred(
-                    entry.id,
-                    worker,
-                    error=outcome.error,
-                    reply=text,
-                    reply_code=code,
-                    smtp_host=host,
-                    dsn_offered=offered,
-                ),
+            return Outcome.deferred(
+                entry.id,
+                error=outcome.error,
+                reply=text,
+                reply_code=code,
+                smtp_host=host,
+                dsn_offered=offered,
+                replies=replies,
             )
         if outcome.kind is SendOutcomeKind.FAILED:
-            return await self._mark(
-                entry,
-                report,
-                lambda: self.outbox.mark_failed(
-                    entry.id,
-                    worker,
-                    reason=outcome.error,
-                    reply=text,
-                    reply_code=code,
-                    smtp_host=host,
-                    dsn_offered=offered,
-                ),
+            return Outcome.failed(
+                entry.id,
+                reason=outcome.error,
+                reply=text,
+                reply_code=code,
+                smtp_host=host,
+                dsn_offered=offered,
+                replies=replies,
             )
-        return await self._mark(
-            entry,
-            report,
-            lambda: self.outbox.mark_uncertain(
-                entry.id, worker, reason=outcome.error, smtp_host=host, dsn_offered=offered
-            ),
+        return Outcome.uncertain(
+            entry.id,
+            reason=outcome.error,
+            smtp_host=host,
+            dsn_offered=offered,
+            replies=replies,
         )
 
     async def _mark(
-        self,
-        entry: OutboxEntry,
-        report: WorkerReport,
-        call: Callable[[], OutboxEntry],
+        self, entry: OutboxEntry, report: WorkerReport, outcome: Outcome
     ) -> OutboxState | None:
-        """Run one outcome call; a lost lease means the entry is someone else's now."""
+        """Commit one outcome (durably, before it is reported); a lost lease means the entry
+        is someone else's now."""
         try:
-            updated = await asyncio.to_thread(call)
+            result = await self._step(outcome)
         except LeaseLostError as exc:
             log.info("outbox %s: outcome not recorded, lease lost: %s", entry.id, exc)
             report.skipped.append(entry.id)
             return None
-        report.note(entry.id, updated.state)
-        return updated.state
+        assert result.state is not None
+        report.note(entry.id, result.state)
+        return result.state
 
     async def _settle_without_sending(
         self, entry: OutboxEntry, report: WorkerReport, *, reason: str, failed: bool = False
     ) -> None:
+        self._claimed_at.pop(entry.id, None)
+        self._prefetched.pop(entry.id, None)
         if failed:
-            await self._mark(
-                entry,
-                report,
-                lambda: self.outbox.mark_failed(entry.id, self.worker_id, reason=reason),
-            )
+            await self._mark(entry, report, Outcome.failed(entry.id, reason=reason))
         else:
-            await self._mark(
-                entry,
-                report,
-                lambda: self.outbox.mark_deferred(entry.id, self.worker_id, error=reason),
-            )
+            await self._mark(entry, report, Outcome.deferred(entry.id, error=reason))
 
     async def _copy_to_sent(
         self, entry: OutboxEntry, *, raw: bytes | None = None, account: Account | None = None
@@ -605,20 +703,98 @@ class OutboxWorker:
             state = await self.sent_copier.copy(account, entry, raw)
         except MailAppError as exc:
             log.warning("outbox %s: no copy in Sent yet: %s", entry.id, exc)
-            await asyncio.to_thread(
-                self.outbox.mark_sent_copy, entry.id, SentCopyState.PENDING, str(exc)
-            )
+            self._steps.post(SentCopyMark(entry.id, SentCopyState.PENDING, str(exc)))
             return
         except Exception as exc:
             log.exception("outbox %s: filing the copy in Sent failed", entry.id)
-            await asyncio.to_thread(
-                self.outbox.mark_sent_copy,
-                entry.id,
-                SentCopyState.PENDING,
-                f"Filing the copy in Sent stopped with an internal error: {exc}",
+            self._steps.post(
+                SentCopyMark(
+                    entry.id,
+                    SentCopyState.PENDING,
+                    f"Filing the copy in Sent stopped with an internal error: {exc}",
+                )
             )
             return
-        await asyncio.to_thread(self.outbox.mark_sent_copy, entry.id, state)
+        # Not waited for: it goes with the next group commit (run_once flushes before it
+        # returns). Lost in a crash, the copy is only made again: the entry stays sent.
+        self._steps.post(SentCopyMark(entry.id, state))
+
+
+class _StepBatcher:
+    """Group commit for the store steps of a worker's connections.
+
+    `submit` queues a step and waits for its result. One drain task at a time commits every
+    step waiting at that moment (up to `max_steps`) in one `record_steps` call in one thread;
+    steps that arrive while it runs wait for the next round. With one connection this is a
+    plain call per step; with several, the steps of the connections that reach the same point
+    together share one transaction and one fsync.
+    """
+
+    def __init__(self, outbox: OutboxRepository, worker_id: str, max_steps: int = 64) -> None:
+        self._outbox = outbox
+        self._worker_id = worker_id
+        self._max_steps = max_steps
+        self._waiting: list[tuple[OutboxStep, asyncio.Future[StepResult]]] = []
+        self._drain_task: asyncio.Future[None] | None = None
+        self._posted: set[asyncio.Future[StepResult]] = set()
+
+    async def submit(self, step: OutboxStep) -> StepResult:
+        """Commit the step with the others waiting; its result once that is committed."""
+        return await self.queue(step)
+
+    def post(self, step: OutboxStep) -> None:
+        """Commit the step with the next group, without waiting for it (for steps nothing
+        depends on); a failure is logged. `flush` waits for every posted step."""
+        future = self.queue(step)
+        self._posted.add(future)
+        future.add_done_callback(self._posted_done)
+
+    async def flush(self) -> None:
+        """Wait until every posted step is committed (or failed)."""
+        while self._posted:
+            await asyncio.wait(set(self._posted))
+
+    def _posted_done(self, future: asyncio.Future[StepResult]) -> None:
+        self._posted.discard(future)
+        if future.cancelled():
+            return
+        error = future.exception() or future.result().error
+        if error is not None:
+            log.warning("outbox: a store step was not recorded: %s", error)
+
+    def queue(self, step: OutboxStep) -> asyncio.Future[StepResult]:
+        """Queue the step for the next group commit; the future has its result then."""
+        future: asyncio.Future[StepResult] = asyncio.get_running_loop().create_future()
+        self._waiting.append((step, future))
+        if self._drain_task is None or self._drain_task.done():
+            self._drain_task = asyncio.ensure_future(self._drain())
+        return future
+
+    async def _drain(self) -> None:
+        # One turn of the loop first, so connections that are ready at the same moment join.
+        await asyncio.sleep(0)
+        while self._waiting:
+            batch = self._waiting[: self._max_steps]
+            del self._waiting[: self._max_steps]
+            try:
+                results = await asyncio.to_thread(
+                    self._outbox.record_steps, self._worker_id, [step for step, _ in batch]
+                )
+            except asyncio.CancelledError:
+                for _, future in batch:
+                    future.cancel()
+                for _, future in self._waiting:
+                    future.cancel()
+                self._waiting.clear()
+                raise
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
 
 class _AccountLanes:

@@ -6,6 +6,11 @@ Layout: <root>/<first two hex digits>/<64 hex digits>, plus <root>/tmp for files
 written. A file appears under its final name only whole: it is written to tmp, optionally
 fsynced, then renamed (atomic on one file system). Names are validated hex digests, so no
 caller-supplied text ever becomes a path and nothing can escape the root.
+
+Bulk writes (put_many) make a whole batch durable at once: every file is written, the files
+are fsynced together (concurrent fsyncs share the file system's journal commits, so a batch
+costs a few commits instead of one per file), renamed, and each directory that gained a name
+is fsynced once. Only then does the caller commit the rows that point at them.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ import hashlib
 import os
 import re
 import secrets
+import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 from mailapp.core.errors import StoreError
 
@@ -26,6 +34,26 @@ _DIGEST = re.compile(r"[0-9a-f]{64}")
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _TMP = "tmp"
 _O_BINARY: int = getattr(os, "O_BINARY", 0)
+_FSYNC_THREADS = 8
+
+
+class _FsyncPool:
+    """Threads for concurrent fsyncs, started on first use and shared by every store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def get(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    _FSYNC_THREADS, thread_name_prefix="mailapp-fsync"
+                )
+            return self._executor
+
+
+_POOL = _FsyncPool()
 
 
 def digest_of(data: bytes) -> str:
@@ -37,6 +65,7 @@ class BlobStore:
 
     def __init__(self, root: str | PathLike[str]) -> None:
         self.root = Path(root).absolute()
+        self._made: set[Path] = set()  # directories known to exist
 
     def path_for(self, digest: str) -> Path:
         if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
@@ -49,34 +78,47 @@ class BlobStore:
         durable=False skips the fsyncs (a bulk download that can re-fetch after a crash);
         get() verifies the digest, so a file torn by a power cut is reported, never used.
         """
-        digest = digest_of(data)
-        final = self.path_for(digest)
+        return self.put_many([data], durable=durable)[0]
+
+    def put_many(self, items: Iterable[bytes], *, durable: bool = True) -> list[str]:
+        """put() for a batch: the digests in order. With durable=True every file is on disk
+        (data and name) when this returns; a failure leaves no file under a final name that
+        was not already whole."""
+        digests: list[str] = []
+        todo: list[tuple[Path, Path, bytes, bool]] = []  # (tmp, final, data, durable)
+        seen: set[str] = set()
         try:
-            if final.is_file() and final.stat().st_size == len(data):
-                return digest
-            tmp_dir = self.root / _TMP
-            tmp_dir.mkdir(parents=True, exist_ok=True)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = tmp_dir / f"{digest[:16]}.{secrets.token_hex(8)}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
-            try:
-                with os.fdopen(fd, "wb") as stream:
-                    stream.write(data)
-                    stream.flush()
-                    if durable:
-                        os.fsync(stream.fileno())
-                os.replace(tmp, final)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-                raise
-            if durable:
-                _fsync_directory(final.parent)
+            for data in items:
+                digest = digest_of(data)
+                digests.append(digest)
+                final = self.path_for(digest)
+                if digest in seen or _has_size(final, len(data)):
+                    continue
+                seen.add(digest)
+                self._ensure_dir(final.parent)
+                tmp = self._tmp_dir() / f"{digest[:16]}.{secrets.token_hex(8)}"
+                todo.append((tmp, final, data, durable))
+            # Creating, writing and fsyncing files waits on the disk, not the CPU: done
+            # concurrently, the waits overlap (and the fsyncs share journal commits).
+            _run_all(_write_file, todo)
+            if durable and todo:
+                _run_all(_fsync_directory, sorted({final.parent for _, final, _, _ in todo}))
         except OSError as error:
+            self._made.clear()  # a directory removed behind our back is made again next time
             raise StoreError(
                 f"cannot write a message file under {self.root}: {error.strerror or error}"
             ) from error
-        return digest
+        return digests
+
+    def _tmp_dir(self) -> Path:
+        tmp_dir = self.root / _TMP
+        self._ensure_dir(tmp_dir)
+        return tmp_dir
+
+    def _ensure_dir(self, directory: Path) -> None:
+        if directory not in self._made:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._made.add(directory)
 
     def get(self, digest: str, *, verify: bool = True) -> bytes:
         path = self.path_for(digest)
@@ -141,6 +183,45 @@ class BlobStore:
                     if entry.is_file() and entry.stat().st_mtime <= cutoff:
                         entry.unlink()
         return removed
+
+
+def _write_file(job: tuple[Path, Path, bytes, bool]) -> None:
+    """Write to a temporary name, fsync when durable, then rename into place."""
+    tmp, final, data, durable = job
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _has_size(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except FileNotFoundError:
+        return False
+
+
+def _run_all(work: Callable[[Any], object], items: Sequence[Any]) -> None:
+    """work(item) for every item, concurrently when there are several (fsyncs release the
+    GIL); the first error is raised once all have finished."""
+    if len(items) == 1:
+        work(items[0])
+        return
+    futures = [_POOL.get().submit(work, item) for item in items]
+    errors = [error for future in futures if (error := future.exception()) is not None]
+    if errors:
+        raise errors[0]
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -130,7 +130,10 @@ def _moment(epoch: int) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
-    """A message as sync learns it (headers only; the body comes later via set_bodies)."""
+    """A message as sync learns it (headers only; the body comes later via set_bodies).
+
+    A row inserted with body_hash set gets its full-text row from set_bodies only (call it
+    in the same transaction); without body_hash it is indexed by its headers at once."""
 
     uid: int
     internal_date: datetime
@@ -389,11 +392,14 @@ class MessageRepository:
             cursor = connection.execute("DELETE FROM messages WHERE folder_id = ?", (folder_id,))
             return max(cursor.rowcount, 0)
 
-    def set_bodies(self, bodies: Iterable[BodyUpdate], *, batch_size: int = BATCH_SIZE) -> int:
-        """Record fetched bodies and index their text."""
+    def set_bodies(
+        self, bodies: Iterable[BodyUpdate], *, batch_size: int = BATCH_SIZE, durable: bool = False
+    ) -> int:
+        """Record fetched bodies and index their text; durable=True commits each batch with
+        synchronous=FULL (a bulk download whose files were fsynced first)."""
         count = 0
         for chunk in _chunks(bodies, batch_size):
-            with self._db.write() as connection:
+            with self._db.write(durable=durable) as connection:
                 connection.executemany(
                     "UPDATE messages SET body_hash = ?, preview = coalesce(?, preview),"
                     " has_attachment = coalesce(?, has_attachment) WHERE id = ?",
@@ -407,14 +413,29 @@ class MessageRepository:
                         for b in chunk
                     ],
                 )
+                # One full-text row per message with its body: inserted now when the row
+                # came with its body (migration 0005), else replacing the header-only one.
+                # (VALUES, not INSERT ... SELECT: SQLite feeds FTS5 far faster that way.)
+                headers = {
+                    values[0]: values[1:]
+                    for values in connection.execute(
+                        "SELECT id, subject, from_name || ' ' || from_addr,"
+                        " to_text || ' ' || cc_text FROM messages"
+                        " WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps([b.message_id for b in chunk]),),
+                    )
+                }
                 connection.executemany(
-                    "UPDATE message_text SET body = ? WHERE rowid = ?",
+                    "INSERT OR REPLACE INTO message_text (rowid, subject, sender, recipients,"
+                    " body) VALUES (?, ?, ?, ?, ?)",
                     [
                         (
-                            f"{b.body_text}\n{b.extra_text}" if b.extra_text else b.body_text,
                             b.message_id,
+                            *headers[b.message_id],
+                            f"{b.body_text}\n{b.extra_text}" if b.extra_text else b.body_text,
                         )
                         for b in chunk
+                        if b.message_id in headers
                     ],
                 )
             count += len(chunk)
@@ -533,6 +554,17 @@ class MessageRepository:
                 (folder_id, limit),
             )
             return [(values[0], values[1]) for values in rows]
+
+    def bodies_missing(self, folder_id: int, *, limit: int = -1) -> list[tuple[int, int, int]]:
+        """(id, uid, size) of messages whose body is not fetched yet, newest first; every
+        one when limit is negative. The sizes let a download cut batches by bytes."""
+        with self._db.read() as connection:
+            rows = connection.execute(
+                "SELECT id, uid, size FROM messages WHERE folder_id = ? AND body_hash IS NULL"
+                " ORDER BY date DESC, id DESC LIMIT ?",
+                (folder_id, limit),
+            )
+            return [(values[0], values[1], values[2]) for values in rows]
 
     def referenced_bodies(self) -> set[str]:
         """Every body hash a row refers to (the live set for BlobStore.delete_unreferenced)."""

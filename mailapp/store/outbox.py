@@ -25,6 +25,9 @@ A sending worker, for each entry from claim_due (see OutboxRepository for the ca
         NOTIFY=entry.dsn_notify(offered); record_recipient_reply(...) with the reply;
     mark_data_started (raises LeaseLostError: stop, send no DATA); DATA;
     then exactly one of mark_accepted / mark_deferred / mark_failed / mark_uncertain.
+A worker with several connections does the same in batches: `record_steps` commits the
+DataStart (RCPT replies + marker), Outcome, LeaseRenewal and SentCopyMark steps of all its
+connections in one transaction, each step exactly as its single call.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from mailapp.core.delivery import (
@@ -224,6 +228,201 @@ class RecoveryReport:
     requeued: tuple[int, ...] = ()
     uncertain: tuple[int, ...] = ()
     failed: tuple[int, ...] = ()
+
+
+class OutcomeKind(StrEnum):
+    """How the transaction under way ended (the mark_* call it stands for)."""
+
+    ACCEPTED = "accepted"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+
+
+@dataclass(frozen=True, slots=True)
+class RcptReply:
+    """The server's RCPT TO reply for one recipient (as record_recipient_reply takes it)."""
+
+    address: str
+    code: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataStart:
+    """Batch step: the transaction's RCPT replies, then mark_data_started, and the lease
+    renewed to now + lease_seconds (None: left as it is). LeaseLostError: send no DATA."""
+
+    outbox_id: int
+    replies: tuple[RcptReply, ...] = ()
+    lease_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Batch step: the end of the transaction, exactly as the mark_* call of its kind (build
+    it with the class methods), after recording `replies` (RCPT replies not yet recorded)."""
+
+    outbox_id: int
+    kind: OutcomeKind
+    reason: str
+    reply: str | None = None
+    reply_code: int | None = None
+    smtp_host: str | None = None
+    dsn_offered: bool | None = None
+    next_attempt_at: datetime | None = None
+    replies: tuple[RcptReply, ...] = ()
+
+    @classmethod
+    def accepted(
+        cls,
+        outbox_id: int,
+        *,
+        reply: str,
+        smtp_host: str,
+        dsn_offered: bool,
+        reply_code: int = 250,
+        replies: tuple[RcptReply, ...] = (),
+    ) -> Outcome:
+        return cls(
+            outbox_id,
+            OutcomeKind.ACCEPTED,
+            "Some recipients were not accepted yet.",
+            reply,
+            reply_code,
+            smtp_host,
+            dsn_offered,
+            replies=replies,
+        )
+
+    @classmethod
+    def deferred(
+        cls,
+        outbox_id: int,
+        *,
+        error: str,
+        reply: str | None = None,
+        reply_code: int | None = None,
+        smtp_host: str | None = None,
+        dsn_offered: bool | None = None,
+        next_attempt_at: datetime | None = None,
+        replies: tuple[RcptReply, ...] = (),
+    ) -> Outcome:
+        return cls(
+            outbox_id,
+            OutcomeKind.DEFERRED,
+            error,
+            reply,
+            reply_code,
+            smtp_host,
+            dsn_offered,
+            next_attempt_at,
+            replies,
+        )
+
+    @classmethod
+    def failed(
+        cls,
+        outbox_id: int,
+        *,
+        reason: str,
+        reply: str | None = None,
+        reply_code: int | None = None,
+        smtp_host: str | None = None,
+        dsn_offered: bool | None = None,
+        replies: tuple[RcptReply, ...] = (),
+    ) -> Outcome:
+        return cls(
+            outbox_id,
+            OutcomeKind.FAILED,
+            reason,
+            reply,
+            reply_code,
+            smtp_host,
+            dsn_offered,
+            replies=replies,
+        )
+
+    @classmethod
+    def uncertain(
+        cls,
+        outbox_id: int,
+        *,
+        reason: str,
+        smtp_host: str | None = None,
+        dsn_offered: bool | None = None,
+        replies: tuple[RcptReply, ...] = (),
+    ) -> Outcome:
+        return cls(
+            outbox_id,
+            OutcomeKind.UNCERTAIN,
+            reason,
+            smtp_host=smtp_host,
+            dsn_offered=dsn_offered,
+            replies=replies,
+        )
+
+    def event(self, now: datetime) -> DeliveryEvent:
+        """The recipients' event this outcome stands for."""
+        if self.kind is OutcomeKind.ACCEPTED:
+            reply = self.reply or ""
+            return DeliveryEvent(
+                now,
+                EventSource.SMTP,
+                DeliveryState.ACCEPTED,
+                status=split_reply(reply)[0],
+                reply_code=self.reply_code,
+                diagnostic=_reply_words(self.reply_code, reply),
+                reporting_host=self.smtp_host,
+            )
+        if self.kind is OutcomeKind.UNCERTAIN:
+            return DeliveryEvent(
+                now, EventSource.SYSTEM, DeliveryState.UNCERTAIN, diagnostic=self.reason
+            )
+        state = (
+            DeliveryState.DEFERRED if self.kind is OutcomeKind.DEFERRED else DeliveryState.FAILED
+        )
+        status = split_reply(self.reply)[0] if self.reply else None
+        return DeliveryEvent(
+            now,
+            EventSource.SMTP if self.reply_code is not None else EventSource.SYSTEM,
+            state,
+            status=status,
+            reply_code=self.reply_code,
+            diagnostic=_reply_words(self.reply_code, self.reply)
+            if self.reply or self.reply_code
+            else self.reason,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRenewal:
+    """Batch step: renew_lease to now + lease_seconds."""
+
+    outbox_id: int
+    lease_seconds: int = DEFAULT_LEASE_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class SentCopyMark:
+    """Batch step: mark_sent_copy."""
+
+    outbox_id: int
+    state: SentCopyState
+    error: str | None = None
+
+
+OutboxStep = DataStart | Outcome | LeaseRenewal | SentCopyMark
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one step of record_steps did: `state` is the entry's state after an Outcome;
+    `error` what the step raised (LeaseLostError, OutboxError; the step changed nothing)."""
+
+    step: OutboxStep
+    state: OutboxState | None = None
+    error: Exception | None = None
 
 
 def _notify_text(notify: frozenset[Notify]) -> str:
@@ -577,15 +776,7 @@ class OutboxRepository:
         message, a 4xx defers it (it is tried again alone), a 2xx follows the transaction.
         """
         with self._db.write() as connection:
-            updated = connection.execute(
-                "UPDATE outbox_recipients SET rcpt_code = ?, rcpt_reply = ?"
-                " WHERE outbox_id = ? AND address_key = ? AND in_flight = 1",
-                (code, text, outbox_id, address_key(address)),
-            ).rowcount
-        if not updated:
-            raise OutboxError(
-                f"{address} is not a recipient of outgoing message {outbox_id} being sent"
-            )
+            self._record_replies(connection, outbox_id, (RcptReply(address, code, text),))
 
     def mark_accepted(
         self,
@@ -601,28 +792,14 @@ class OutboxRepository:
         """The server answered 2xx after DATA. Recipients it accepted at RCPT become accepted
         (with the reply: the queue id), the refused ones failed or deferred per their RCPT
         reply. The entry becomes sent, or deferred while some recipients wait for a retry."""
-        now = now or now_utc()
-        status, _text = split_reply(reply)
-        outcome = DeliveryEvent(
-            now,
-            EventSource.SMTP,
-            DeliveryState.ACCEPTED,
-            status=status,
-            reply_code=reply_code,
-            diagnostic=_reply_words(reply_code, reply),
-            reporting_host=smtp_host,
-        )
-        return self._conclude(
+        outcome = Outcome.accepted(
             outbox_id,
-            worker_id,
-            outcome,
-            reason="Some recipients were not accepted yet.",
             reply=reply,
-            reply_code=reply_code,
             smtp_host=smtp_host,
             dsn_offered=dsn_offered,
-            sent=True,
+            reply_code=reply_code,
         )
+        return self._conclude(worker_id, outcome, now or now_utc())
 
     def mark_deferred(
         self,
@@ -640,18 +817,16 @@ class OutboxRepository:
         """A temporary failure (a 4xx, the network): try again at next_attempt_at, by default
         after the policy's backoff. After policy.give_up_after since queued, the recipients
         still waiting fail instead, with the reason visible."""
-        now = now or now_utc()
-        return self._conclude(
+        outcome = Outcome.deferred(
             outbox_id,
-            worker_id,
-            self._failure_event(now, DeliveryState.DEFERRED, error, reply, reply_code),
-            reason=error,
+            error=error,
             reply=reply,
             reply_code=reply_code,
             smtp_host=smtp_host,
             dsn_offered=dsn_offered,
             next_attempt_at=next_attempt_at,
         )
+        return self._conclude(worker_id, outcome, now or now_utc())
 
     def mark_failed(
         self,
@@ -667,17 +842,15 @@ class OutboxRepository:
     ) -> OutboxEntry:
         """A permanent failure of the transaction (a 5xx to MAIL FROM or DATA, every
         recipient refused, a message the server will never take)."""
-        now = now or now_utc()
-        return self._conclude(
+        outcome = Outcome.failed(
             outbox_id,
-            worker_id,
-            self._failure_event(now, DeliveryState.FAILED, reason, reply, reply_code),
             reason=reason,
             reply=reply,
             reply_code=reply_code,
             smtp_host=smtp_host,
             dsn_offered=dsn_offered,
         )
+        return self._conclude(worker_id, outcome, now or now_utc())
 
     def mark_uncertain(
         self,
@@ -691,59 +864,136 @@ class OutboxRepository:
     ) -> OutboxEntry:
         """The connection broke after DATA began and before the final reply: nobody knows.
         The entry waits for the person (retry) or for a report that settles it."""
-        now = now or now_utc()
-        outcome = DeliveryEvent(now, EventSource.SYSTEM, DeliveryState.UNCERTAIN, diagnostic=reason)
-        return self._conclude(
+        outcome = Outcome.uncertain(
+            outbox_id, reason=reason, smtp_host=smtp_host, dsn_offered=dsn_offered
+        )
+        return self._conclude(worker_id, outcome, now or now_utc())
+
+    def _conclude(self, worker_id: str, outcome: Outcome, now: datetime) -> OutboxEntry:
+        """One outcome of the transaction under way, committed durably at once."""
+        with self._db.durable_transaction() as connection:
+            self._conclude_in(connection, worker_id, outcome, now)
+            return self._load(connection, "id = ?", (outcome.outbox_id,))[0]
+
+    def _conclude_in(
+        self, connection: sqlite3.Connection, worker_id: str, outcome: Outcome, now: datetime
+    ) -> OutboxState:
+        """The recipients' verdicts, the server's reply and the entry's new state (as of
+        now), in the caller's transaction."""
+        outbox_id = outcome.outbox_id
+        self._fence(connection, outbox_id, worker_id)
+        self._record_replies(connection, outbox_id, outcome.replies)
+        self._settle(connection, outbox_id, outcome.event(now), outcome.smtp_host)
+        # What this attempt did not learn (None) keeps what an earlier one found out; sent_at
+        # is set by the first attempt the server took.
+        sent_at = epoch(now) if outcome.kind is OutcomeKind.ACCEPTED else None
+        dsn_offered = outcome.dsn_offered
+        connection.execute(
+            "UPDATE outbox SET sent_at = coalesce(sent_at, ?),"
+            " last_reply = coalesce(?, last_reply),"
+            " last_reply_code = coalesce(?, last_reply_code),"
+            " smtp_host = coalesce(?, smtp_host), dsn_offered = coalesce(?, dsn_offered)"
+            " WHERE id = ?",
+            (
+                sent_at,
+                outcome.reply,
+                outcome.reply_code,
+                outcome.smtp_host,
+                None if dsn_offered is None else int(dsn_offered),
+                outbox_id,
+            ),
+        )
+        return self._finish(
+            connection,
             outbox_id,
-            worker_id,
-            outcome,
-            reason=reason,
-            smtp_host=smtp_host,
-            dsn_offered=dsn_offered,
+            now,
+            reason=outcome.reason,
+            next_attempt_at=outcome.next_attempt_at,
         )
 
-    def _conclude(
-        self,
-        outbox_id: int,
-        worker_id: str,
-        outcome: DeliveryEvent,
-        *,
-        reason: str,
-        reply: str | None = None,
-        reply_code: int | None = None,
-        smtp_host: str | None = None,
-        dsn_offered: bool | None = None,
-        next_attempt_at: datetime | None = None,
-        sent: bool = False,
-    ) -> OutboxEntry:
-        """One outcome of the transaction under way, committed durably at once: the
-        recipients' verdicts, the server's reply and the entry's new state (as of
-        outcome.time). `sent`: the server took the message."""
-        now = outcome.time
-        with self._db.durable_transaction() as connection:
-            self._fence(connection, outbox_id, worker_id)
-            self._settle(connection, outbox_id, outcome, smtp_host)
-            if sent:
-                connection.execute(
-                    "UPDATE outbox SET sent_at = coalesce(sent_at, ?) WHERE id = ?",
-                    (epoch(now), outbox_id),
+    # -- batches of the sending worker -------------------------------------------------------
+
+    def record_steps(
+        self, worker_id: str, steps: Sequence[OutboxStep], *, now: datetime | None = None
+    ) -> list[StepResult]:
+        """Steps of a worker's connections in ONE transaction (group commit), each exactly
+        as its single call (DataStart: record_recipient_reply for each reply, then
+        renew_lease and mark_data_started; Outcome: the mark_* of its kind; LeaseRenewal:
+        renew_lease; SentCopyMark: mark_sent_copy), in order, each in its own savepoint: a
+        step that raises (LeaseLostError, OutboxError, or anything else) changes nothing and
+        its error is in its result; the others go on. Committed with synchronous=FULL when a
+        DataStart or Outcome is among them, so when this returns every marker and outcome
+        in it is durable (a DataStart without error: DATA may be sent). Must not be called
+        inside another transaction. An error of the transaction itself (StoreError) is
+        raised for all.
+        """
+        now = now or now_utc()
+        durable = any(isinstance(step, (DataStart, Outcome)) for step in steps)
+        results: list[StepResult] = []
+        if not steps:
+            return results
+        with self._db.write(durable=durable) as connection:
+            for step in steps:
+                try:
+                    with self._db.write():  # a savepoint: this step alone
+                        state = self._apply_step(connection, worker_id, step, now)
+                except Exception as exc:
+                    # One bad step (a lost lease, or a defect) must not sink the others.
+                    results.append(StepResult(step, error=exc))
+                else:
+                    results.append(StepResult(step, state=state))
+        return results
+
+    def _apply_step(
+        self, connection: sqlite3.Connection, worker_id: str, step: OutboxStep, now: datetime
+    ) -> OutboxState | None:
+        when = epoch(now)
+        if isinstance(step, Outcome):
+            return self._conclude_in(connection, worker_id, step, now)
+        if isinstance(step, DataStart):
+            lease_until = None if step.lease_seconds is None else when + step.lease_seconds
+            updated = connection.execute(
+                "UPDATE outbox SET data_started_at = ?, lease_until = coalesce(?, lease_until),"
+                " updated_at = ? WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+                (when, lease_until, when, step.outbox_id, worker_id),
+            ).rowcount
+            if not updated:
+                raise LeaseLostError(
+                    f"outgoing message {step.outbox_id} is no longer leased to {worker_id}"
                 )
-            # What this attempt did not learn (None) keeps what an earlier one found out.
-            connection.execute(
-                "UPDATE outbox SET last_reply = coalesce(?, last_reply),"
-                " last_reply_code = coalesce(?, last_reply_code),"
-                " smtp_host = coalesce(?, smtp_host), dsn_offered = coalesce(?, dsn_offered)"
-                " WHERE id = ?",
-                (
-                    reply,
-                    reply_code,
-                    smtp_host,
-                    None if dsn_offered is None else int(dsn_offered),
-                    outbox_id,
-                ),
-            )
-            self._finish(connection, outbox_id, now, reason=reason, next_attempt_at=next_attempt_at)
-            return self._load(connection, "id = ?", (outbox_id,))[0]
+            self._record_replies(connection, step.outbox_id, step.replies)
+            return None
+        if isinstance(step, LeaseRenewal):
+            updated = connection.execute(
+                "UPDATE outbox SET lease_until = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+                (when + step.lease_seconds, when, step.outbox_id, worker_id),
+            ).rowcount
+            if not updated:
+                raise LeaseLostError(
+                    f"outgoing message {step.outbox_id} is no longer leased to {worker_id}"
+                )
+            return None
+        connection.execute(
+            "UPDATE outbox SET sent_copy_state = ?, sent_copy_error = ? WHERE id = ?",
+            (str(step.state), step.error, step.outbox_id),
+        )
+        return None
+
+    @staticmethod
+    def _record_replies(
+        connection: sqlite3.Connection, outbox_id: int, replies: Sequence[RcptReply]
+    ) -> None:
+        for reply in replies:
+            updated = connection.execute(
+                "UPDATE outbox_recipients SET rcpt_code = ?, rcpt_reply = ?"
+                " WHERE outbox_id = ? AND address_key = ? AND in_flight = 1",
+                (reply.code, reply.text, outbox_id, address_key(reply.address)),
+            ).rowcount
+            if not updated:
+                raise OutboxError(
+                    f"{reply.address} is not a recipient of outgoing message {outbox_id} being sent"
+                )
 
     # -- recovery, the person's actions ------------------------------------------------------
 
@@ -1006,24 +1256,6 @@ class OutboxRepository:
                 "the message is being sent right now", hint="Wait for the attempt to end."
             )
         return OutboxState(row[0])
-
-    @staticmethod
-    def _failure_event(
-        now: datetime,
-        state: DeliveryState,
-        reason: str,
-        reply: str | None,
-        reply_code: int | None,
-    ) -> DeliveryEvent:
-        status = split_reply(reply)[0] if reply else None
-        return DeliveryEvent(
-            now,
-            EventSource.SMTP if reply_code is not None else EventSource.SYSTEM,
-            state,
-            status=status,
-            reply_code=reply_code,
-            diagnostic=_reply_words(reply_code, reply) if reply or reply_code else reason,
-        )
 
     @staticmethod
     def _settle(

@@ -4,7 +4,13 @@ Trust is the system's CAs plus the account's own CA file, or a SHA-256 pin of th
 leaf certificate. There is no switch that turns verification off: the only non-verifying
 context here either backs a pin (the leaf is compared before a single byte of the protocol
 is sent over it) or reads a refused certificate's fingerprint on a connection that is closed
-right after the handshake. Imports: core, ssl, hashlib.
+right after the handshake. Imports: core, ssl, hashlib, threading.
+
+Verifying contexts are cached per (host, CA file): loading the system CA store costs about
+17 ms, more than a whole no-change resync should. A cached context is only ever shared by
+policies with the same host and the same CA file, so no account gains another's trust, and
+it is rebuilt when the CA file changes (modification time, size or inode). Pinned contexts
+are not cached: they load no CA and cost nothing to build.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import hashlib
 import os
 import re
 import ssl
+import stat
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -31,6 +39,18 @@ _NOT_YET_VALID_CODES = frozenset({9})  # CERT_NOT_YET_VALID
 _WRONG_HOST_CODES = frozenset({62, 63, 64})  # HOSTNAME/EMAIL/IP_ADDRESS_MISMATCH
 
 _HEX_RE = re.compile(r"^[0-9A-Fa-f]{64}$")
+
+# (host, CA file or None) -> (the CA file's stat stamp or None, context). Bounded: an entry
+# per configured server, cleared whole if something creates policies without end.
+_CACHE_LIMIT = 64
+_cache: dict[tuple[str, str | None], tuple[tuple[int, int, int] | None, ssl.SSLContext]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_context_cache() -> None:
+    """Forget every cached context (the next connections load their CAs again)."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def normalize_fingerprint(text: str) -> str:
@@ -97,25 +117,19 @@ class TlsPolicy:
         if self.pin is not None:
             # The pin replaces chain and host-name checks for this one certificate only;
             # check() compares the leaf before anything is sent.
-            context = _bare_client_context()
-        else:
-            context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-            if self.trust.ca_file:
-                if not os.path.isfile(self.trust.ca_file):
-                    raise ConfigError(
-                        f"The CA file {self.trust.ca_file} does not exist.",
-                        hint="Give the path of a PEM file with --ca-file.",
-                    )
-                try:
-                    context.load_verify_locations(cafile=self.trust.ca_file)
-                except (ssl.SSLError, OSError) as exc:
-                    raise ConfigError(
-                        f"The CA file {self.trust.ca_file} cannot be used: {exc}.",
-                        hint="It must hold PEM certificates.",
-                    ) from exc
-            context.check_hostname = True
-            context.verify_mode = ssl.CERT_REQUIRED
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
+            return _bare_client_context()
+        ca_file = self.trust.ca_file or None
+        stamp = _ca_stamp(ca_file) if ca_file else None
+        key = (self.host, ca_file)
+        with _cache_lock:
+            cached = _cache.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        context = _verifying_context(ca_file)
+        with _cache_lock:
+            if len(_cache) >= _CACHE_LIMIT:
+                _cache.clear()
+            _cache[key] = (stamp, context)
         return context
 
     def check(self, ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> PeerCertificate:
@@ -192,6 +206,36 @@ def inspection_context() -> ssl.SSLContext:
     Callers close the connection right after the handshake and send nothing over it.
     """
     return _bare_client_context()
+
+
+def _ca_stamp(ca_file: str) -> tuple[int, int, int]:
+    try:
+        info = os.stat(ca_file)
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
+        raise ConfigError(
+            f"The CA file {ca_file} does not exist.",
+            hint="Give the path of a PEM file with --ca-file.",
+        )
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def _verifying_context(ca_file: str | None) -> ssl.SSLContext:
+    """The system's CAs plus the account's CA file; chain and host name checked."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if ca_file:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(
+                f"The CA file {ca_file} cannot be used: {exc}.",
+                hint="It must hold PEM certificates.",
+            ) from exc
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
 
 
 def _bare_client_context() -> ssl.SSLContext:

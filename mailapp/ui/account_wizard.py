@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from enum import IntEnum
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -352,6 +353,21 @@ class ServerPage(QWizardPage):
         layout.addWidget(self.trust)
         layout.addLayout(test_row)
         layout.addWidget(self.results, 1)
+        # Tab goes down the page as it reads (the widgets were made in another order).
+        chain: tuple[QWidget, ...] = (
+            self.incoming_choice,
+            self.protocol,
+            *(self.incoming.host, self.incoming.port, self.incoming.security, self.incoming.user),
+            self.outgoing_choice,
+            *(self.outgoing.host, self.outgoing.port, self.outgoing.security, self.outgoing.user),
+            self.separate_password,
+            self.smtp_password,
+            *(self.trust.ca_file, self.trust.browse, self.trust.fingerprint),
+            self.test_button,
+            self.trust_toggle,
+        )
+        for first, second in pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     def _show_trust(self, shown: bool) -> None:
         self.trust.setVisible(shown)

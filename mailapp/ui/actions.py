@@ -1,7 +1,9 @@
 """The window's actions (toolbar, menus, shortcuts), with the shortcuts Thunderbird users know.
 
 An action whose feature does not exist yet is created disabled and says so in its tooltip: it
-shows where the feature will be without pretending to work. Imports: Qt and ui.icons.
+shows where the feature will be without pretending to work. The window enables the working
+ones when they can act (an account, a selected message) and otherwise says why in the tooltip
+(`MailActions.explain`). Imports: Qt and ui.icons.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class MailActions(QObject):
                 ("F5", "Ctrl+T"),
                 ("mail-send-receive", "view-refresh"),
                 SP.SP_BrowserReload,
+                available=True,
                 toolbar_text=self.tr("Get Mail"),
             ),
             ActionSpec(
@@ -63,6 +66,7 @@ class MailActions(QObject):
                 ("Ctrl+R",),
                 ("mail-reply-sender",),
                 SP.SP_ArrowBack,
+                available=True,
                 toolbar_text=self.tr("Reply"),
             ),
             ActionSpec(
@@ -71,6 +75,7 @@ class MailActions(QObject):
                 ("Ctrl+Shift+R",),
                 ("mail-reply-all",),
                 SP.SP_MediaSeekBackward,
+                available=True,
                 toolbar_text=self.tr("Reply All"),
             ),
             ActionSpec(
@@ -79,6 +84,7 @@ class MailActions(QObject):
                 ("Ctrl+L",),
                 ("mail-forward",),
                 SP.SP_ArrowForward,
+                available=True,
                 toolbar_text=self.tr("Forward"),
             ),
             ActionSpec(
@@ -87,6 +93,7 @@ class MailActions(QObject):
                 ("Del",),
                 ("edit-delete", "user-trash"),
                 SP.SP_TrashIcon,
+                available=True,
                 toolbar_text=self.tr("Delete"),
             ),
             ActionSpec(
@@ -95,6 +102,7 @@ class MailActions(QObject):
                 ("J",),
                 ("mail-mark-junk",),
                 SP.SP_MessageBoxWarning,
+                available=True,
                 toolbar_text=self.tr("Junk"),
             ),
             ActionSpec(
@@ -105,8 +113,16 @@ class MailActions(QObject):
                 SP.SP_FileDialogContentsView,
                 toolbar_text=self.tr("Search"),
             ),
-            ActionSpec("toggle_read", self.tr("Toggle &Read"), ("M",), ("mail-read",)),
-            ActionSpec("toggle_flag", self.tr("Toggle &Star"), ("S",), ("mail-mark-important",)),
+            ActionSpec(
+                "toggle_read", self.tr("Toggle &Read"), ("M",), ("mail-read",), available=True
+            ),
+            ActionSpec(
+                "toggle_flag",
+                self.tr("Toggle &Star"),
+                ("S",),
+                ("mail-mark-important",),
+                available=True,
+            ),
             ActionSpec("find", self.tr("&Find in Message…"), ("Ctrl+F",), ("edit-find",)),
             ActionSpec("undo", self.tr("&Undo"), ("Ctrl+Z",), ("edit-undo",)),
             ActionSpec(
@@ -161,6 +177,22 @@ class MailActions(QObject):
         # A feature that is not built must stay off even when a selection would enable it.
         action.setProperty("mailapp_available", spec.available)
         return action
+
+    def explain(self, key: str, reason: str | None) -> None:
+        """Enable the action (reason None), or disable it and say why in its tooltip."""
+        action = self._actions[key]
+        plain = action.text().replace("&", "")
+        keys = " / ".join(
+            k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()
+        )
+        tip = f"{plain} ({keys})" if keys else plain
+        if not action.property("mailapp_available"):
+            reason = reason or self.tr("not available yet")
+        if reason:
+            tip = self.tr("%1 — %2").replace("%1", tip).replace("%2", reason)
+        action.setEnabled(not reason)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
 
     def __getitem__(self, key: str) -> QAction:
         return self._actions[key]

@@ -53,6 +53,7 @@ from mailapp.core.draft import Draft, Mailbox
 from mailapp.core.errors import MailAppError
 from mailapp.core.mailto import MailtoLink
 from mailapp.core.model import Account
+from mailapp.core.replies import Prefill, ReplyKind
 from mailapp.engine.api import DraftRef, Engine, SavedDraft
 from mailapp.ui.attachment_list import AttachmentList
 from mailapp.ui.background_task import BackgroundTask, failure
@@ -470,6 +471,35 @@ class ComposerWindow(QWidget):
         self.draft_ref = ref
         self.dirty = ref is None  # taken back from the outbox: not saved anywhere now
         self._focus_first_empty()
+
+    def prefill(self, start: Prefill) -> None:
+        """Start a reply or forward (core.replies): recipients, subject, the quoted or
+        forwarded text, threading ids and, for a forward, the original's attachments. Like a
+        mailto: link, this is not the person's work yet: closing unchanged asks nothing."""
+        self._loading = True
+        try:
+            if start.account:
+                self.select_account(start.account)
+            self.to_edit.setText(", ".join(str(m) for m in start.to))
+            self.cc_edit.setText(", ".join(str(m) for m in start.cc))
+            self.subject_edit.setText(start.subject)
+            self.body_edit.setPlainText(start.body)
+            self.attachments.clear()
+            for attachment in start.attachments:
+                self.attachments.add(attachment)
+        finally:
+            self._loading = False
+        self.in_reply_to = start.in_reply_to
+        self.references = start.references
+        self.dirty = False
+        if start.kind is ReplyKind.FORWARD or self.to_edit.is_empty():
+            self.to_edit.setFocus()
+        else:
+            # The answer is written above the quote.
+            cursor = self.body_edit.textCursor()
+            cursor.movePosition(cursor.MoveOperation.Start)
+            self.body_edit.setTextCursor(cursor)
+            self.body_edit.setFocus()
 
     def load_saved(self, saved: SavedDraft) -> None:
         self.load_draft(

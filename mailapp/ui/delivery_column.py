@@ -136,6 +136,35 @@ def outbox_word(state: OutboxState) -> str:
     return words[state]
 
 
+def summary_label(summary: MessageDeliverySummary) -> str:
+    """`summary.label` ("Delivered 3/3", "Failed 1/3") in the window's language."""
+    counted = {
+        SummaryKind.FAILED: (_tr("Failed %1/%2"), summary.count(DeliveryState.FAILED)),
+        SummaryKind.DELIVERED: (_tr("Delivered %1/%2"), summary.count(DeliveryState.DELIVERED)),
+        SummaryKind.PARTLY_DELIVERED: (
+            _tr("Delivered %1/%2"),
+            summary.count(DeliveryState.DELIVERED),
+        ),
+        SummaryKind.READ: (_tr("Read %1/%2"), summary.read_count),
+    }
+    if summary.kind in counted and not (
+        summary.kind is SummaryKind.READ and summary.read_count == summary.total
+    ):
+        words, count = counted[summary.kind]
+        return words.replace("%1", str(count)).replace("%2", str(summary.total))
+    plain = {
+        SummaryKind.QUEUED: _tr("Queued"),
+        SummaryKind.SENDING: _tr("Sending"),
+        SummaryKind.DEFERRED: _tr("Deferred"),
+        SummaryKind.UNCERTAIN: _tr("Uncertain"),
+        SummaryKind.ACCEPTED: _tr("Sent to server"),
+        SummaryKind.RELAYED: _tr("Relayed"),
+        SummaryKind.DELAYED: _tr("Delayed"),
+        SummaryKind.READ: _tr("Read"),
+    }
+    return plain.get(summary.kind, summary.label)
+
+
 def recipients_tooltip(summary: MessageDeliverySummary) -> str:
     """One line per recipient: "bob@example.org: Delivered, Read"."""
     lines = [_tr("Delivery per recipient:")]
@@ -161,13 +190,13 @@ def delivery_data(summary: MessageDeliverySummary | None, role: int) -> object:
     if summary is None:
         return None
     if role == Qt.ItemDataRole.DisplayRole:
-        return summary.label
+        return summary_label(summary)
     if role == Qt.ItemDataRole.DecorationRole:
         return summary_icon(summary.kind)
     if role == Qt.ItemDataRole.ToolTipRole:
         return recipients_tooltip(summary)
     if role == Qt.ItemDataRole.AccessibleTextRole:
-        return _tr("Delivery: %1").replace("%1", summary.label)
+        return _tr("Delivery: %1").replace("%1", summary_label(summary))
     if role == Qt.ItemDataRole.ForegroundRole and summary.kind in _PROBLEM_KINDS:
         return problem_colour()
     if role == DELIVERY_KIND_ROLE:

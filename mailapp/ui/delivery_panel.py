@@ -52,6 +52,7 @@ from mailapp.ui.delivery_column import (
     state_icon,
     state_word,
     summary_icon,
+    summary_label,
 )
 
 ICON_SIZE = 16
@@ -552,8 +553,8 @@ class DeliveryPanel(QFrame):
         summary = status.summary
         entry = status.entry
         self.title_icon.setPixmap(summary_icon(summary.kind).pixmap(QSize(ICON_SIZE, ICON_SIZE)))
-        self.title.setText(_tr("Delivery: %1").replace("%1", summary.label))
-        self.setAccessibleName(_tr("Delivery: %1").replace("%1", summary.label))
+        self.title.setText(_tr("Delivery: %1").replace("%1", summary_label(summary)))
+        self.setAccessibleName(_tr("Delivery: %1").replace("%1", summary_label(summary)))
         sub = []
         if entry.sent_at is not None:
             sub.append(_tr("sent %1").replace("%1", format_time(entry.sent_at)))

@@ -43,6 +43,7 @@ from mailapp.engine.api import (
     SentSummary,
     SyncProgress,
 )
+from mailapp.ui.delivery_column import summary_label
 from mailapp.ui.error_hook import describe
 from mailapp.ui.notifications import NoticeKind
 
@@ -429,7 +430,7 @@ class EngineRunner(QObject):
             return  # the first look: what was already there is no news
         for item in sent:
             now, then = seen[item.entry.id], before.get(item.entry.id)
-            label = item.summary.label
+            label = summary_label(item.summary)
             line = f"{_subject(item.entry)} → {_who(item.entry)}: {label}"
             if now.failed > (then.failed if then else 0):
                 self.notice.emit(str(NoticeKind.FAILED), line)

@@ -13,13 +13,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QFont, QIcon
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QFont, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QStyle, QTreeView, QWidget
 
 from mailapp.core.model import Account
 from mailapp.engine.api import FolderRole, FolderRow
 from mailapp.ui.icons import themed_icon
+from mailapp.ui.message_list import dragged_messages
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -118,6 +127,16 @@ class _Node:
         )
 
 
+# Special folders' usual English names on servers, shown translated (FolderModel).
+_USUAL_NAMES = {
+    SpecialUse.DRAFTS: "Drafts",
+    SpecialUse.SENT: "Sent",
+    SpecialUse.JUNK: "Junk",
+    SpecialUse.TRASH: "Trash",
+    SpecialUse.ARCHIVE: "Archive",
+}
+
+
 class FolderModel(QAbstractItemModel):
     """A two-level tree: accounts, then folders. One column."""
 
@@ -209,7 +228,10 @@ class FolderModel(QAbstractItemModel):
             if use is None or use in special:
                 others.append(row)
                 continue
-            label = names[SpecialUse.INBOX] if use is SpecialUse.INBOX else row.name
+            # The server's own name, unless it is the usual English one: that one is shown
+            # in the window's language ("Sent" -> "Gesendet"), as other mail programs do.
+            usual = use is SpecialUse.INBOX or row.name == _USUAL_NAMES.get(use)
+            label = names[use] if usual else row.name
             special[use] = self._folder_node(row, node, label, use)
         # The Outbox is local (mail waiting to be sent), not a server folder.
         special.setdefault(
@@ -295,6 +317,26 @@ class FolderModel(QAbstractItemModel):
             return None
         node = self._node(index)
         return FolderChoice(node.account, node.folder, node.folder_id, node.special, node.total)
+
+    def stored_folder(
+        self,
+        *,
+        account: str | None = None,
+        folder_id: int | None = None,
+        special: SpecialUse | None = None,
+    ) -> FolderChoice | None:
+        """A folder the store has (by id, or an account's folder of a special use)."""
+        for node in self._root.walk():
+            if node.folder is None or node.folder_id is None:
+                continue
+            if account is not None and node.account != account:
+                continue
+            if folder_id is not None and node.folder_id != folder_id:
+                continue
+            if special is not None and node.special is not special:
+                continue
+            return FolderChoice(node.account, node.folder, node.folder_id, node.special, node.total)
+        return None
 
     def account_index(self, account: str) -> QModelIndex:
         for row, node in enumerate(self._root.children):
@@ -411,6 +453,8 @@ class FolderModel(QAbstractItemModel):
 
 class FolderPane(QTreeView):
     folder_selected = Signal(object)  # a FolderChoice, or None
+    # Messages dropped on a folder: (list of message ids, the target FolderChoice).
+    messages_dropped = Signal(object, object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -422,6 +466,9 @@ class FolderPane(QTreeView):
         self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setDropIndicatorShown(True)
         self._wanted: tuple[str, str | None] | None = None
         self.folder_model.modelAboutToBeReset.connect(self._before_reset)
         self.folder_model.modelReset.connect(self._after_reset)
@@ -461,3 +508,51 @@ class FolderPane(QTreeView):
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         self.folder_selected.emit(self.folder_model.choice(current))
+
+    # -- messages dropped from the list ---------------------------------------------------
+
+    def drop_target(
+        self, mime: QMimeData | None, position: QPoint
+    ) -> tuple[list[int], FolderChoice] | None:
+        """Where dragged messages would go: a stored folder of the same account, not the one
+        they are in; None when the drop is not possible there."""
+        dragged = dragged_messages(mime)
+        if dragged is None:
+            return None
+        source_id, ids = dragged
+        source = self.folder_model.stored_folder(folder_id=source_id)
+        index = self.indexAt(position)
+        target = self.folder_model.choice(index)
+        if (
+            source is None
+            or target is None
+            or target.folder is None
+            or target.folder_id is None
+            or target.folder_id == source_id
+            or target.account != source.account
+            or not (self.folder_model.flags(index) & Qt.ItemFlag.ItemIsSelectable)
+        ):
+            return None
+        return ids, target
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dragged_messages(event.mimeData()) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self.drop_target(event.mimeData(), event.position().toPoint()) is not None:
+            event.setDropAction(Qt.DropAction.MoveAction)
+            event.accept()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        found = self.drop_target(event.mimeData(), event.position().toPoint())
+        if found is None:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.MoveAction)
+        event.accept()
+        self.messages_dropped.emit(*found)

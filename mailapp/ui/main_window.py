@@ -8,11 +8,13 @@ tests and profiles stay apart). Imports: Qt, core, engine.api and the ui modules
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QDateTime, QLocale, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -25,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from mailapp.core.errors import MailAppError
-from mailapp.core.model import Account
+from mailapp.core.model import Account, IncomingProtocol
+from mailapp.core.replies import ForwardWords, ReplyKind, build_forward, build_reply
 from mailapp.engine.api import Engine, MessageFlag
 from mailapp.ui.account_wizard import AccountWizard
 from mailapp.ui.accounts_settings import AccountsSettingsDialog
@@ -44,6 +47,8 @@ from mailapp.ui.outgoing import OutgoingMail, OutgoingMessage
 from mailapp.ui.reader_pane import ReaderPane, start_task
 from mailapp.ui.sent_view import SentView
 from mailapp.ui.status_bar import MailStatusBar
+
+log = logging.getLogger("mailapp.ui")
 
 
 class MainWindow(QMainWindow):
@@ -119,6 +124,8 @@ class MainWindow(QMainWindow):
         self._connect_actions()
         self._connect_reading()
         self._connect_writing()
+        self._connect_message_actions()
+        self._build_pane_keys()
         self.refresh_accounts()
         self.resize(1100, 720)
         self.restore_state()
@@ -259,6 +266,40 @@ class MainWindow(QMainWindow):
 
     # -- reading mail --------------------------------------------------------------------
 
+    def _build_pane_keys(self) -> None:
+        # F6 / Shift+F6 move between folders, list and reader, as in other mail programs.
+        for keys, step in (("F6", 1), ("Shift+F6", -1)):
+            action = QAction(self)
+            action.setObjectName(f"paneKey{step:+d}")
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _checked=False, s=step: self.cycle_panes(s))
+            self.addAction(action)
+
+    def panes(self) -> list[QWidget]:
+        """The panes F6 moves between, in order: folders, the list, the reader."""
+        page = self.content_stack.currentWidget()
+        if page is self.sent_view:
+            panes = [self.folder_pane, self.sent_view.list, self.sent_view.body]
+        elif page is self.outbox_view:
+            panes = [self.folder_pane, self.outbox_view.list]
+        else:
+            panes = [self.folder_pane, self.message_list, self.reader.browser]
+        return [p for p in panes if p.isVisible() and p.isEnabled()]
+
+    def cycle_panes(self, step: int = 1) -> None:
+        panes = self.panes()
+        if not panes:
+            return
+        focus = QApplication.focusWidget()
+        here = [
+            i
+            for i, p in enumerate(panes)
+            if focus is not None and (focus is p or p.isAncestorOf(focus))
+        ]
+        index = (here[0] + step) % len(panes) if here else (0 if step > 0 else -1)
+        panes[index].setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _connect_reading(self) -> None:
         spacer = QWidget(self.toolbar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -295,10 +336,16 @@ class MainWindow(QMainWindow):
         self._update_message_actions()
 
     def _update_message_actions(self) -> None:
-        selected = self.message_list.current_message_id is not None
-        for key in ("toggle_read", "toggle_flag", "delete"):
-            action = self.mail_actions[key]
-            action.setEnabled(bool(action.property("mailapp_available")) and selected)
+        """Each message action on when it can act, else off with the reason in its tooltip."""
+        a = self.mail_actions
+        no_account = self.tr("add an account first") if not self.accounts else None
+        a.explain("get_mail", no_account)
+        listing = self.content_stack.currentWidget() is self.mail_splitter
+        selected = listing and self.message_list.current_message_id is not None
+        reason = no_account or (None if selected else self.tr("select a message first"))
+        for key in ("reply", "reply_all", "forward", "delete", "toggle_read", "toggle_flag"):
+            a.explain(key, reason)
+        a.explain("junk", reason or self._junk_problem())
 
     def refresh_mail(self) -> None:
         """Show the store as it is now (after a sync): folders, counts, the open folder."""
@@ -377,6 +424,9 @@ class MainWindow(QMainWindow):
             await self.engine.set_flagged(
                 ids, not all(MessageFlag.FLAGGED in r.flags for r in rows)
             )
+        elif change == "junk":
+            await self._move_to_junk(ids)
+            return
         else:
             await self.engine.delete_messages(ids)
             model.remove_messages(ids)
@@ -389,6 +439,180 @@ class MainWindow(QMainWindow):
         exc = failure(task)
         if isinstance(exc, MailAppError):
             self.show_error(str(exc))
+        self._schedule_replay()
+
+    # -- acting on messages: reply, forward, get mail, junk, moves (ui.main_window) -------
+
+    def _connect_message_actions(self) -> None:
+        a = self.mail_actions
+        self.reply_task = BackgroundTask("Opening a reply")
+        self._move_tasks: set[BackgroundTask] = set()
+        # Local changes (read, star, delete, moves) reach the server soon, not only at the
+        # next full sync: a short pause gathers a burst of key presses into one replay.
+        self.replay_task = BackgroundTask("Sending changes to the server")
+        self.replay_timer = QTimer(self)
+        self.replay_timer.setSingleShot(True)
+        self.replay_timer.setInterval(1500)
+        self.replay_timer.timeout.connect(self._replay_now)
+        a["reply"].triggered.connect(lambda: self.reply(ReplyKind.REPLY))
+        a["reply_all"].triggered.connect(lambda: self.reply(ReplyKind.REPLY_ALL))
+        a["forward"].triggered.connect(lambda: self.reply(ReplyKind.FORWARD))
+        a["junk"].triggered.connect(lambda: self._change_selected("junk"))
+        a["get_mail"].triggered.connect(self.get_mail)
+        self.folder_pane.messages_dropped.connect(self.move_messages)
+        self.content_stack.currentChanged.connect(lambda _i: self._update_message_actions())
+        # The list and the counts follow each finished sync (Get Mail, IDLE, POP3 checks).
+        self.engine_runner.account_state_changed.connect(self._sync_state)
+        self._update_message_actions()
+
+    def _sync_state(self, account: str, state: str, detail: str) -> None:
+        if state == ConnectionState.ONLINE:
+            self.refresh_mail()
+            self._update_message_actions()  # a Junk folder may have appeared
+
+    def get_mail(self) -> None:
+        """Sync every account now (F5, Ctrl+T); the list refreshes when each is done."""
+        if not self.accounts:
+            return
+        runner = self.engine_runner
+        if not runner.running:
+            runner.start()  # the app starts it with the window; this is for a bare window
+            if runner.sync_on_start:
+                return
+        runner.get_mail()
+        self.status.showMessage(self.tr("Getting mail…"), 3000)
+
+    def _junk_problem(self) -> str | None:
+        """Why J cannot act on the shown folder, None when it can."""
+        choice = self.folder_pane.current_choice
+        if choice is None:
+            return self.tr("select a message first")
+        if choice.special is SpecialUse.JUNK:
+            return self.tr("the message is in Junk already")
+        model = self.folder_pane.folder_model
+        if model.stored_folder(account=choice.account, special=SpecialUse.JUNK) is None:
+            return self.tr("this account has no Junk folder")
+        return None
+
+    async def _move_to_junk(self, ids: list[int]) -> None:
+        choice = self.folder_pane.current_choice
+        model = self.folder_pane.folder_model
+        junk = (
+            model.stored_folder(account=choice.account, special=SpecialUse.JUNK)
+            if choice is not None
+            else None
+        )
+        if junk is None or junk.folder is None:
+            raise MailAppError(self.tr("This account has no Junk folder."))
+        await self._move(ids, junk.folder)
+
+    async def _move(self, ids: list[int], folder: str) -> None:
+        moved = await self.engine.move_messages(ids, folder)
+        self.message_list.message_model.remove_messages(ids)
+        self._refresh_counts()
+        if moved == 1:
+            text = self.tr("1 message moved to %2.")
+        else:
+            text = self.tr("%1 messages moved to %2.")
+        self.status.showMessage(text.replace("%1", str(moved)).replace("%2", folder), 5000)
+
+    def move_messages(self, ids: list[int], target: FolderChoice) -> None:
+        """Move messages to another folder of their account (dropped on the folder pane)."""
+        if not ids or target.folder is None:
+            return
+        task = BackgroundTask("Moving messages")
+        self._move_tasks.add(task)
+
+        def done(finished: asyncio.Task[Any], task: BackgroundTask = task) -> None:
+            self._move_tasks.discard(task)
+            self._change_done(finished)
+
+        start_task(task, self._move(list(ids), target.folder), done)
+
+    def reply(self, kind: ReplyKind) -> None:
+        """Reply (Ctrl+R), Reply All (Ctrl+Shift+R) or Forward (Ctrl+L) the current message
+        in a composer filled in by core.replies."""
+        message_id = self.message_list.current_message_id
+        if message_id is None or not self.accounts:
+            return
+        start_task(self.reply_task, self._open_reply(message_id, kind), self._reply_done)
+
+    def _reply_done(self, task: asyncio.Task[Any]) -> None:
+        exc = failure(task)
+        if isinstance(exc, MailAppError):
+            self.show_error(str(exc))
+
+    def _schedule_replay(self) -> None:
+        if self.engine_runner.running:
+            self.replay_timer.start()
+
+    def _replay_now(self) -> None:
+        if self.replay_task.busy:
+            self.replay_timer.start()
+            return
+        start_task(self.replay_task, self._replay(), lambda _task: None)
+
+    async def _replay(self) -> None:
+        for name in await self.engine.pending_change_accounts():
+            try:
+                account = self.engine.get_account(name)
+                if account.incoming_protocol is IncomingProtocol.IMAP:
+                    await self.engine.replay_changes(name)
+            except MailAppError as exc:
+                # Offline or refused: the changes stay queued for the next sync.
+                log.info("Changes of %s not sent yet: %s", name, exc)
+
+    async def _open_reply(self, message_id: int, kind: ReplyKind) -> ComposerWindow:
+        forward = kind is ReplyKind.FORWARD
+        original = await self.engine.reply_original(message_id, attachments=forward)
+        date_text = None
+        if original.date is not None:
+            moment = QDateTime.fromSecsSinceEpoch(int(original.date.timestamp()))
+            date_text = QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+        if forward:
+            words = ForwardWords(
+                title=self.tr("-------- Forwarded Message --------"),
+                subject=self.tr("Subject"),
+                date=self.tr("Date"),
+                from_=self.tr("From"),
+                to=self.tr("To"),
+                cc=self.tr("Cc"),
+            )
+            start = build_forward(original, date_text=date_text, words=words)
+        else:
+            start = build_reply(
+                original,
+                [a.email for a in self.accounts],
+                reply_all=kind is ReplyKind.REPLY_ALL,
+                date_text=date_text,
+                template=self.tr("On %1, %2 wrote:"),
+                template_no_date=self.tr("%1 wrote:"),
+            )
+        composer = self.new_composer()
+        composer.prefill(start)
+        # Sent on: the original is marked Answered or Forwarded (replayed to the server).
+        flag = "forwarded" if forward else "answered"
+        composer.send_requested.connect(
+            lambda _message, mid=message_id, f=flag: self._mark_original(mid, f)
+        )
+        composer.show()
+        composer.raise_()
+        composer.activateWindow()
+        return composer
+
+    def _mark_original(self, message_id: int, flag: str) -> None:
+        task = BackgroundTask("Marking a message answered")
+        self._move_tasks.add(task)
+
+        async def mark() -> None:
+            await self.engine.flag_messages([message_id], add=[flag])
+            self.message_list.message_model.refresh_messages([message_id])
+
+        def done(finished: asyncio.Task[Any], task: BackgroundTask = task) -> None:
+            self._move_tasks.discard(task)
+            self._change_done(finished)
+
+        start_task(task, mark(), done)
 
     # -- delivery views (Sent, Outbox) and background work --------------------------------
 

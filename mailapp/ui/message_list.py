@@ -13,6 +13,7 @@ Imports: Qt, core and engine.api.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from PySide6.QtCore import (
     QDate,
     QDateTime,
     QLocale,
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     QPointF,
@@ -62,7 +64,10 @@ THREAD_THRESHOLD = 5000
 MESSAGE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 # Computed once: flags() is called for many rows, and enum arithmetic is slow in Python.
 _ROW_FLAGS = (
-    Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+    Qt.ItemFlag.ItemIsEnabled
+    | Qt.ItemFlag.ItemIsSelectable
+    | Qt.ItemFlag.ItemNeverHasChildren
+    | Qt.ItemFlag.ItemIsDragEnabled
 )
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 _TEXT, _FONT, _ICON, _TIP, _SPOKEN, _ALIGN, _ID = range(7)
@@ -77,6 +82,30 @@ _ROLE_KIND = {
     int(MESSAGE_ID_ROLE): _ID,
 }
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+
+# Messages dragged from the list onto a folder: {"folder_id": n, "ids": [...]} as JSON.
+MESSAGES_MIME = "application/x-mailapp-messages"
+
+
+def messages_mime(folder_id: int, ids: Sequence[int]) -> QMimeData:
+    """The drag payload of messages of one folder."""
+    mime = QMimeData()
+    payload = json.dumps({"folder_id": folder_id, "ids": [int(i) for i in ids]})
+    mime.setData(MESSAGES_MIME, payload.encode("ascii"))
+    return mime
+
+
+def dragged_messages(mime: QMimeData | None) -> tuple[int, list[int]] | None:
+    """(source folder id, message ids) of a drag from the list; None for anything else."""
+    if mime is None or not mime.hasFormat(MESSAGES_MIME):
+        return None
+    try:
+        payload = json.loads(bytes(mime.data(MESSAGES_MIME).data()).decode("ascii"))
+        folder_id = int(payload["folder_id"])
+        ids = [int(i) for i in payload["ids"]]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return None
+    return (folder_id, ids) if ids else None
 
 
 class Column(IntEnum):
@@ -416,6 +445,20 @@ class MessageListModel(QAbstractTableModel):
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._ids)
 
+    def mimeTypes(self) -> list[str]:
+        return [MESSAGES_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData | None:  # type: ignore[override]
+        """Dragged rows: their message ids and this folder (the pane moves them on drop)."""
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        ids = [mid for r in rows if (mid := self.message_id(r)) is not None]
+        if self.folder_id is None or not ids:
+            return None
+        return messages_mime(self.folder_id, ids)
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else _COLUMNS
 
@@ -577,6 +620,10 @@ class MessageListView(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Messages are dragged onto a folder of the pane to move them there.
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
         header = self.header()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)

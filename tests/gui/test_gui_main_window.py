@@ -46,12 +46,15 @@ def test_add_account_button_opens_a_non_modal_dialog(qtbot, window: MainWindow) 
     qtbot.waitUntil(lambda: window.account_dialog is None)
 
 
-def test_features_not_built_yet_are_visibly_disabled(window: MainWindow) -> None:
+def test_actions_that_cannot_act_are_off_and_say_why(window: MainWindow) -> None:
     a = window.mail_actions
-    # Write works (the composer); see test_gui_composer.py.
-    for key in ("get_mail", "reply", "reply_all", "forward", "delete", "junk", "search"):
+    # No account yet: mail actions are off and their tooltips say what to do first. Write works
+    # (the composer); see test_gui_composer.py and test_gui_actions.py for the enabled cases.
+    for key in ("get_mail", "reply", "reply_all", "forward", "delete", "junk"):
         assert not a[key].isEnabled(), key
-        assert "not available yet" in a[key].toolTip()
+        assert "add an account first" in a[key].toolTip(), key
+    assert not a["search"].isEnabled()
+    assert "not available yet" in a["search"].toolTip()
     assert a["add_account"].isEnabled()
     assert a["quit"].isEnabled()
     assert a["write"].shortcut().toString() == "Ctrl+N"

@@ -362,7 +362,10 @@ async def test_server_gone_mid_retr_then_the_next_fetch_resumes(
         seen: list[bytes] = []
         with pytest.raises(ConnectionLostError):
             await fetch(mailstack, user, store, account=account, on_new_message=seen.append)
-        assert store.subjects() == ["big 1"] and len(seen) == 1
+        # The first message on the server is stored whole; which one it is depends on the
+        # order in which Postfix handed the three to Dovecot.
+        [first] = store.subjects()
+        assert first in subjects and len(seen) == 1
         # No QUIT reached the server: nothing was deleted there.
         assert await asyncio.to_thread(pop3_count, mailstack, user) == 3
         report = await fetch(mailstack, user, store, account=account, on_new_message=seen.append)

@@ -29,12 +29,18 @@ from mailapp.store.blobs import BlobStore
 from mailapp.store.db import Database, load_migrations
 from mailapp.store.delivery import DeliveryRepository
 from mailapp.store.outbox import (
+    DEFAULT_LEASE_SECONDS,
     INTERRUPTED_BEFORE_DATA,
     INTERRUPTED_DURING_DATA,
+    DataStart,
+    LeaseRenewal,
     NewRecipient,
     OutboxEntry,
     OutboxRepository,
+    Outcome,
+    RcptReply,
     SendOptions,
+    SentCopyMark,
     recipients_from_draft,
 )
 
@@ -651,3 +657,184 @@ def test_sigkill_while_enqueueing_keeps_every_returned_enqueue(tmp_path: Path) -
         for entry in stored:
             assert len(entry.recipients) == 2
             assert outbox.raw(entry)
+
+
+# -- batches (group commit of the sending worker) -------------------------------------------
+
+
+def test_batch_outcomes_match_the_single_calls(outbox: OutboxRepository) -> None:
+    to = ("bob@example.net", "carol@example.org", "dave@example.org")
+    rcpt = (
+        RcptReply("bob@example.net", 250, "2.1.5 Ok"),
+        RcptReply("carol@example.org", 550, "5.1.1 User unknown"),
+        RcptReply("dave@example.org", 251, "2.1.5 Will forward"),
+    )
+    single = [enqueue(outbox, n, to=to) for n in (1, 2, 3, 4)]
+    batched = [enqueue(outbox, n, to=to) for n in (5, 6, 7, 8)]
+    assert len(outbox.claim_due(T0, WORKER, limit=10)) == 8
+    a, d, f, u = (e.id for e in single)
+    for reply in rcpt:
+        for outbox_id in (a, d, f, u):
+            outbox.record_recipient_reply(outbox_id, reply.address, reply.code, reply.text)
+    outbox.mark_data_started(a, WORKER, T0)
+    outbox.mark_data_started(u, WORKER, T0)
+    outbox.mark_accepted(a, WORKER, reply="2.0.0 Ok: 4ABC", smtp_host="h", dsn_offered=True, now=T0)
+    outbox.mark_deferred(d, WORKER, error="busy", reply="4.3.0 busy", reply_code=451, now=T0)
+    outbox.mark_failed(f, WORKER, reason="no", reply="5.3.4 too big", reply_code=552, now=T0)
+    outbox.mark_uncertain(u, WORKER, reason="connection lost after DATA", now=T0)
+
+    ba, bd, bf, bu = (e.id for e in batched)
+    started = outbox.record_steps(WORKER, [DataStart(ba, rcpt), DataStart(bu, rcpt)], now=T0)
+    assert [r.error for r in started] == [None, None]
+    results = outbox.record_steps(
+        WORKER,
+        [
+            Outcome.accepted(ba, reply="2.0.0 Ok: 4ABC", smtp_host="h", dsn_offered=True),
+            Outcome.deferred(bd, error="busy", reply="4.3.0 busy", reply_code=451, replies=rcpt),
+            Outcome.failed(bf, reason="no", reply="5.3.4 too big", reply_code=552, replies=rcpt),
+            Outcome.uncertain(bu, reason="connection lost after DATA"),
+        ],
+        now=T0,
+    )
+    assert [r.error for r in results] == [None] * 4
+
+    def shape(outbox_id: int) -> tuple[object, ...]:
+        entry = outbox.get(outbox_id)
+        assert entry is not None
+        return (
+            entry.state,
+            entry.last_error,
+            entry.last_reply,
+            entry.last_reply_code,
+            entry.sent_at,
+            entry.next_attempt_at,
+            entry.lease_owner,
+            entry.data_started_at,
+            tuple(
+                (r.state, r.status, r.reply_code, r.diagnostic, r.reporting_host, r.in_flight)
+                for r in entry.recipients
+            ),
+        )
+
+    for one, many, result in zip((a, d, f, u), (ba, bd, bf, bu), results, strict=True):
+        assert shape(one) == shape(many)
+        assert result.state is shape(many)[0]
+    assert [r.state for r in results] == [
+        OutboxState.SENT,  # carol's 550 at RCPT fails her alone
+        OutboxState.DEFERRED,
+        OutboxState.FAILED,
+        OutboxState.UNCERTAIN,
+    ]
+    assert outbox.record_steps(WORKER, []) == []
+
+
+def test_a_failing_step_changes_nothing_and_spares_the_others(
+    outbox: OutboxRepository,
+) -> None:
+    lost, bad, good, copied = (enqueue(outbox, n) for n in (1, 2, 3, 4))
+    assert [e.id for e in outbox.claim_due(T0, WORKER, lease_seconds=10, limit=1)] == [lost.id]
+    assert len(outbox.claim_due(T0, WORKER, limit=10)) == 3
+    outbox.mark_accepted(copied.id, WORKER, reply="2.0.0 ok", smtp_host="h", dsn_offered=True)
+    # Another worker took `lost` over after its lease ran out.
+    later = T0 + timedelta(seconds=11)
+    assert [e.id for e in outbox.claim_due(later, "worker-2", limit=1)] == [lost.id]
+    ok = RcptReply("bob@example.net", 250, "2.1.5 Ok")
+    stranger = RcptReply("nobody@example.org", 250, "2.1.5 Ok")
+    results = outbox.record_steps(
+        WORKER,
+        [
+            DataStart(lost.id, (ok,)),
+            DataStart(bad.id, (ok, stranger), lease_seconds=600),
+            LeaseRenewal(good.id, 900),
+            DataStart(good.id, (ok,)),
+            LeaseRenewal(lost.id),
+            SentCopyMark(copied.id, SentCopyState.FAILED, "APPEND refused"),
+        ],
+        now=later,
+    )
+    errors = [type(r.error) if r.error else None for r in results]
+    assert errors == [LeaseLostError, OutboxError, None, None, LeaseLostError, None]
+    assert results[0].step == DataStart(lost.id, (ok,))
+    # The failed steps left no trace: no marker, no RCPT reply, the lease as it was.
+    taken, untouched, marked = (outbox.get(e.id) for e in (lost, bad, good))
+    assert taken is not None and taken.lease_owner == "worker-2"
+    assert taken.data_started_at is None
+    assert untouched is not None and untouched.data_started_at is None
+    assert untouched.recipients[0].rcpt_code is None
+    assert untouched.lease_until == T0 + timedelta(seconds=DEFAULT_LEASE_SECONDS)
+    assert marked is not None and marked.data_started_at == later
+    assert marked.lease_until == later + timedelta(seconds=900)
+    assert marked.recipients[0].rcpt_code == 250
+    copy = outbox.get(copied.id)
+    assert copy is not None
+    assert (copy.sent_copy_state, copy.sent_copy_error) == (
+        SentCopyState.FAILED,
+        "APPEND refused",
+    )
+
+
+BATCH_THEN_KILL = textwrap.dedent(
+    """
+    import os, signal, sys
+    from datetime import datetime
+    from mailapp.store.blobs import BlobStore
+    from mailapp.store.db import Database
+    from mailapp.store.outbox import DataStart, OutboxRepository, RcptReply
+    now = datetime.fromisoformat(sys.argv[3])
+    database = Database.open(sys.argv[1])
+    outbox = OutboxRepository(database, BlobStore(sys.argv[2]))
+    ids = [int(i) for i in sys.argv[4].split(",")]
+    steps = [DataStart(i, (RcptReply("bob@example.net", 250, "2.1.5 Ok"),), 60) for i in ids]
+    results = outbox.record_steps("worker-1", steps, now=now)
+    assert all(r.error is None for r in results), results
+    os.kill(os.getpid(), signal.SIGKILL)  # right after the commit: no clean shutdown
+    """
+)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_a_batch_of_data_markers_then_kill_9_makes_exactly_those_uncertain(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mail.sqlite3"
+    blob_root = tmp_path / "messages"
+    with Database.open(path) as database:
+        outbox = OutboxRepository(database, BlobStore(blob_root))
+        entries = [
+            enqueue(outbox, n, to=("bob@example.net", "carol@example.org")) for n in range(6)
+        ]
+        assert len(outbox.claim_due(T0, WORKER, lease_seconds=60, limit=10)) == 6
+        for entry in entries:
+            outbox.record_recipient_reply(entry.id, "carol@example.org", 550, "5.1.1 unknown")
+    in_data = [entries[0].id, entries[2].id, entries[3].id]
+    child = subprocess.run(
+        [sys.executable, "-c", BATCH_THEN_KILL, str(path), str(blob_root), T0.isoformat(),
+         ",".join(map(str, in_data))],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+    with Database.open(path) as database:
+        outbox = OutboxRepository(database, BlobStore(blob_root))
+        report = outbox.recover(T0 + timedelta(seconds=61))
+        assert sorted(report.uncertain) == sorted(in_data)
+        assert sorted(report.requeued) == sorted({e.id for e in entries} - set(in_data))
+        for entry in entries:
+            after = outbox.get(entry.id)
+            assert after is not None
+            states = [r.state for r in after.recipients]
+            if entry.id in in_data:
+                assert after.state is OutboxState.UNCERTAIN
+                assert after.last_error == INTERRUPTED_DURING_DATA
+                # bob took RCPT (recorded with the marker): nobody knows; carol was refused.
+                assert states == [DeliveryState.UNCERTAIN, DeliveryState.FAILED]
+            else:
+                assert after.state is OutboxState.QUEUED
+                assert after.last_error == INTERRUPTED_BEFORE_DATA
+                assert states == [DeliveryState.QUEUED, DeliveryState.QUEUED]
+        # Never sent again without the person: only the others come back.
+        again = outbox.claim_due(T0 + timedelta(days=30), "worker-2", limit=10)
+        assert sorted(e.id for e in again) == sorted({e.id for e in entries} - set(in_data))

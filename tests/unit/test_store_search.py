@@ -16,7 +16,13 @@ from mailapp.store.db import Database, load_migrations, split_statements
 from mailapp.store.folders import FolderRepository
 from mailapp.store.messages import BodyUpdate, MessageFlag, MessageRepository, NewMessage
 from mailapp.store.query import Field, SearchQuery, TextTerm, fts_expression, parse_query
-from mailapp.store.search import SearchRepository, compile_search
+from mailapp.store.search import (
+    SearchPlan,
+    SearchRepository,
+    choose_plan,
+    compile_search,
+    walk_threshold,
+)
 
 # --- parser ---------------------------------------------------------------------------------
 
@@ -237,3 +243,84 @@ def test_limit_and_scope(store: tuple[SearchRepository, dict[str, int]]) -> None
     assert _found(store, "budget", folder_id=store[1]["inbox_folder"]) == ["inbox3", "inbox1"]
     repository, _ = store
     assert [r.subject for r in repository.search(parse_query("lunch"))] == ["Lunch?"]
+
+
+# --- query plans ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "budget",
+        "budget before:2024-01-21",
+        "budg*",
+        "from:ann@example.com",
+        "is:unread budget",
+        "is:flagged budget",
+        "zebra",
+        "nothing-like-this",
+        "has:attachment x.pdf",
+    ],
+)
+@pytest.mark.parametrize("limit", [1, 2, 50])
+@pytest.mark.parametrize("scope", ["all", "account", "folder"])
+def test_both_plans_return_the_same_rows(
+    store: tuple[SearchRepository, dict[str, int]], text: str, limit: int, scope: str
+) -> None:
+    repository, ids = store
+    kw: dict[str, object] = {"limit": limit, "zone": UTC}
+    if scope == "account":
+        kw["account"] = "work"
+    elif scope == "folder":
+        kw["folder_id"] = ids["inbox_folder"]
+    found = {
+        plan: [row.id for row in repository.search(text, plan=plan, **kw)]  # type: ignore[arg-type]
+        for plan in SearchPlan
+    }
+    assert found[SearchPlan.WALK_DATES] == found[SearchPlan.SORT_MATCHES]
+    assert found[SearchPlan.SORT_MATCHES] == [
+        row.id
+        for row in repository.search(text, **kw)  # type: ignore[arg-type]
+    ]
+
+
+def test_walk_dates_plan_reads_a_date_index_without_sorting() -> None:
+    for folder_id, index in ((None, "messages_all_by_date"), (7, "messages_by_date")):
+        compiled = compile_search(
+            parse_query("budget"), folder_id=folder_id, plan=SearchPlan.WALK_DATES
+        )
+        plan = " ".join(
+            row[3] for row in _FTS.execute("EXPLAIN QUERY PLAN " + compiled.sql, compiled.params)
+        )
+        assert index in plan and "TEMP B-TREE" not in plan
+
+
+def test_plan_choice_follows_the_number_of_matches(tmp_path: Path) -> None:
+    # Few matches: sort them; many (past the threshold): walk the date index.
+    assert walk_threshold(50, 20_000, 20_000) == 378
+    assert walk_threshold(50, 20_000, 2_000) > walk_threshold(50, 20_000, 20_000)
+    assert walk_threshold(0, 100, 100) == 0 and walk_threshold(50, 0, 0) == 0
+    with Database.open(tmp_path / "mail.sqlite3") as db:
+        folder = FolderRepository(db).upsert("work", "INBOX")
+        moment = datetime(2024, 1, 1, tzinfo=UTC)
+        MessageRepository(db).insert_many(
+            folder.id,
+            [
+                NewMessage(
+                    uid=uid,
+                    internal_date=moment,
+                    size=1,
+                    subject="common rare" if uid % 40 == 0 else "common",
+                )
+                for uid in range(1, 201)
+            ],
+        )
+        with db.read() as connection:
+            assert choose_plan(connection, '"common"', limit=5) is SearchPlan.WALK_DATES
+            assert choose_plan(connection, '"rare"', limit=5) is SearchPlan.SORT_MATCHES
+            assert choose_plan(connection, '"common"', limit=5000) is SearchPlan.SORT_MATCHES
+        repository = SearchRepository(db)
+        for text in ("common", "rare"):
+            rows = {p: [r.id for r in repository.search(text, limit=5, plan=p)] for p in SearchPlan}
+            assert rows[SearchPlan.WALK_DATES] == rows[SearchPlan.SORT_MATCHES]
+            assert len(rows[SearchPlan.WALK_DATES]) == 5

@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="profile directory (default: $MAILAPP_PROFILE, else the per-user data directory)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "--language",
+        metavar="LANG",
+        help="window language, e.g. de or en (default: $MAILAPP_LANGUAGE, else the system's)",
+    )
     parser.add_argument("--smoke-test", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in COMMAND_GROUPS:

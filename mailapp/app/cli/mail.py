@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Any
 
-from mailapp.core.errors import ConfigError, TLSError, TransportError
+from mailapp.core.errors import ConfigError, MailAppError, TLSError, TransportError
 from mailapp.core.model import Account
 from mailapp.engine.api import Engine
 from mailapp.engine.sync.imap_sync import SyncProgress, SyncReport
@@ -36,6 +36,11 @@ def register(subparsers: Any) -> None:
     sync.add_argument("--folder", action="append", metavar="NAME", help="only this folder")
     sync.add_argument(
         "--watch", action="store_true", help="keep running: wait for new mail (IDLE) until Ctrl-C"
+    )
+    sync.add_argument(
+        "--bodies",
+        choices=["all"],
+        help="all: also download every message body not yet stored (for offline reading)",
     )
     sync.add_argument("--json", action="store_true", help="print the result as JSON")
     sync.set_defaults(handler=run_sync)
@@ -236,9 +241,15 @@ def run_sync(args: argparse.Namespace) -> int:
     progress = _progress_printer(getattr(args, "verbose", 0) > 0)
     if args.watch:
         return _watch(engine, accounts, progress)
-    reports = [
-        asyncio.run(engine.sync_account(a.name, progress, folders=args.folder)) for a in accounts
-    ]
+    if getattr(args, "bodies", None) == "all":
+        reports = [
+            asyncio.run(engine.download_bodies(a.name, args.folder, progress)) for a in accounts
+        ]
+    else:
+        reports = [
+            asyncio.run(engine.sync_account(a.name, progress, folders=args.folder))
+            for a in accounts
+        ]
     if args.json:
         _print_json([_report_json(r) for r in reports])
     else:
@@ -248,6 +259,8 @@ def run_sync(args: argparse.Namespace) -> int:
                     f"{report.account}/{f.folder}: {f.new} new, {f.updated} changed, "
                     f"{f.expunged} removed"
                 )
+                if f.bodies:
+                    line += f", {f.bodies} bodies downloaded"
                 if f.reset:
                     line += " (folder was reset on the server; resynced)"
                 if f.error:
@@ -263,10 +276,38 @@ def _watch(engine: Engine, accounts: list[Account], progress: Any) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        await asyncio.gather(*(engine.watch_account(a.name, stop, progress) for a in accounts))
+        await asyncio.gather(
+            *(engine.watch_account(a.name, stop, progress) for a in accounts),
+            _send_outbox(engine, accounts, stop),
+        )
 
     asyncio.run(main())
     return 0
+
+
+# How often `sync --watch` sends what is due in the outbox (queued, or deferred until now).
+OUTBOX_SECONDS = 30.0
+
+
+async def _send_outbox(engine: Engine, accounts: list[Account], stop: asyncio.Event) -> None:
+    """Send the watched accounts' due outbox messages now and every OUTBOX_SECONDS, so mail
+    queued with `mailapp send --no-wait` or deferred goes out while the watch runs."""
+    while not stop.is_set():
+        for account in accounts:
+            try:
+                report = await engine.run_outbox_once(account.name)
+            except MailAppError as exc:
+                print(f"{account.name}: sending the outbox failed: {exc}", file=sys.stderr)
+                continue
+            if report.attempted:
+                print(
+                    f"{account.name}: outbox: {len(report.accepted)} sent, "
+                    f"{len(report.deferred)} deferred, {len(report.failed)} failed, "
+                    f"{len(report.uncertain)} uncertain",
+                    file=sys.stderr,
+                )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), OUTBOX_SECONDS)
 
 
 def run_folders(args: argparse.Namespace) -> int:

@@ -20,17 +20,28 @@ report it ties to a sent message (`file_away`) is moved to the account's reports
 (created on the server when missing) through the local-first change queue: the move is
 queued in the same transaction that stores the batch, so it survives a crash, and is replayed
 on the server when the Inbox is done. A report that matched nothing stays in the Inbox.
+The first sync of the Inbox stores its mail as history, but reports that came before it
+still reach the hook: those since the oldest sent message awaiting reports (`reports_since`)
+whose headers look like reports (only they have their bodies fetched).
+
+Watch: IDLE on the Inbox; only a change the server reports during the wait starts an Inbox
+pass (the answers to the pass's own commands do not), and a wake-up that brings nothing
+makes the next pass wait longer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from mailapp.core.errors import (
     AuthError,
@@ -56,27 +67,40 @@ from mailapp.protocols.imap import (
     compress_uids,
 )
 from mailapp.protocols.mime.parse import index_text
-from mailapp.store.blobs import BlobStore
+from mailapp.store.blobs import BlobStore, digest_of
 from mailapp.store.db import Database
 from mailapp.store.folders import FolderRepository, FolderRole, FolderRow
 from mailapp.store.messages import BodyUpdate, FlagUpdate, MessageRepository, MessageRow
-from mailapp.transport.imap import DEFAULT_IDLE_SECONDS, ImapClient
+from mailapp.transport.imap import DEFAULT_IDLE_SECONDS, ImapClient, MailboxState
 
 log = logging.getLogger("mailapp.sync")
 
 BATCH_SIZE = 1000
-BODY_BATCH = 25
+BODY_BATCH = 25  # Inbox prefetch: few per round trip, so the first bodies show at once
+# Downloading every body: batches cut by size, fetched while the previous one is stored.
+BODY_BATCH_BYTES = 16 * 1024 * 1024
+BODY_BATCH_MAX = 2000
 PREFETCH_INBOX = 50
 PREVIEW_CHARS = 200
 # Reconnect delays (seconds) within one sync run; `watch` keeps doubling up to the cap.
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 WATCH_BACKOFF_CAP = 300.0
+# A wake-up from IDLE that brings nothing makes the next Inbox pass wait, up to this.
+WAKE_BACKOFF_CAP = 30.0
 POLL_SECONDS = 60.0
+# The first Inbox sync looks this far back for delivery reports when the engine gives no
+# hint (the tracker's address window).
+HISTORY_WINDOW = timedelta(days=7)
+# The header fields that tell a report from ordinary mail (looks_like_report).
+REPORT_HINT_SECTION = (
+    "HEADER.FIELDS (FROM SUBJECT CONTENT-TYPE RETURN-PATH AUTO-SUBMITTED X-FAILED-RECIPIENTS)"
+)
 
 # Runs in a worker thread. Returning True, or an object whose `file_away` is True (the
 # delivery tracker's IngestResult), files the message into the account's reports folder.
 IngestHook = Callable[[bytes], object]
 PasswordSource = Callable[[], Awaitable[str]]
+ReportsSince = Callable[[], datetime | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +155,85 @@ def _chunks(items: Sequence[int], size: int) -> Iterable[list[int]]:
         yield list(items[start : start + size])
 
 
+def _body_batches(
+    todo: Sequence[tuple[int, int, int]], max_bytes: int, max_count: int
+) -> Iterable[list[tuple[int, int, int]]]:
+    """Consecutive runs of (id, uid, size) of about max_bytes (at least one row each)."""
+    batch: list[tuple[int, int, int]] = []
+    size = 0
+    for item in todo:
+        if batch and (size + item[2] > max_bytes or len(batch) >= max_count):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item[2]
+    if batch:
+        yield batch
+
+
+def _body_texts(raws: list[bytes]) -> list[tuple[str, str]]:
+    """(file digest, index text) of each message (runs in a worker thread)."""
+    # Text extraction makes many short-lived objects; collections would only slow it.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return [(digest_of(raw), index_text(raw).body) for raw in raws]
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def wants_filing(result: object) -> bool:
     """Whether the ingest hook's answer asks to file the message away from the Inbox."""
     if isinstance(result, bool):
         return result
     return getattr(result, "file_away", False) is True
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_REPORT_TYPES = (
+    b"multipart/report",
+    b"message/delivery-status",
+    b"message/global-delivery-status",
+    b"message/disposition-notification",
+)
+_DAEMON_SENDERS = re.compile(rb"mailer-daemon|postmaster|mail delivery (subsystem|system)")
+_REPORT_SUBJECTS = re.compile(
+    rb"undeliver|not (been |be )?delivered|delivery (status|failure|notification|report|has "
+    rb"failed|delayed)|failure notice|returned mail|returned to sender|non-?delivery|"
+    rb"mail delivery failed|delayed mail|read receipt|^read:|disposition notification|"
+    rb"return receipt"
+)
+
+
+def imap_date(moment: datetime) -> str:
+    """A SEARCH date (RFC 3501 date: 1-Feb-2026), independent of the locale."""
+    return f"{moment.day}-{_MONTHS[moment.month - 1]}-{moment.year:04d}"
+
+
+def looks_like_report(headers: bytes) -> bool:
+    """Whether a message's REPORT_HINT_SECTION fields look like a delivery report, bounce or
+    read receipt: a report content type, a null Return-Path, X-Failed-Recipients, an
+    Auto-Submitted other than "no", a daemon sender, or a bounce-like subject. Generous on
+    purpose (the tracker decides); it only spares ordinary mail a body download."""
+    fields: dict[bytes, list[bytes]] = {}
+    for line in re.sub(rb"\r?\n[ \t]+", b" ", headers).splitlines():
+        name, colon, value = line.partition(b":")
+        if colon:
+            fields.setdefault(name.strip().lower(), []).append(value.strip().lower())
+
+    def values(name: bytes) -> list[bytes]:
+        return fields.get(name, [])
+
+    if any(t in v for v in values(b"content-type") for t in _REPORT_TYPES):
+        return True
+    if values(b"x-failed-recipients") or any(v == b"<>" for v in values(b"return-path")):
+        return True
+    if any(v and not v.startswith(b"no") for v in values(b"auto-submitted")):
+        return True
+    if any(_DAEMON_SENDERS.search(v) for v in values(b"from")):
+        return True
+    return any(_REPORT_SUBJECTS.search(v) for v in values(b"subject"))
 
 
 def _default_client(account: Account) -> ImapClient:
@@ -162,7 +260,11 @@ class ImapSync:
         batch_size: int = BATCH_SIZE,
         prefetch_inbox: int = PREFETCH_INBOX,
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        reports_since: ReportsSince | None = None,
     ) -> None:
+        """`reports_since` (run in a worker thread): how far back a delivery report may still
+        matter (the oldest sent message awaiting one), None when nothing was sent; the first
+        sync of the Inbox looks that far back for reports (default: HISTORY_WINDOW)."""
         self.account = account
         self.name = account.name
         self.db = database
@@ -179,8 +281,13 @@ class ImapSync:
         self.retry_delays = tuple(retry_delays)
         self._client: ImapClient | None = None
         self._changed = asyncio.Event()
+        # The selected mailbox's message count as the server last announced it (watch).
+        self._announced: int | None = None
         # The reports folder when this run created it (it was not in the run's LIST).
         self._created_reports: FolderRow | None = None
+        self._reports_since = reports_since or self._reports_since_default
+        # (UIDVALIDITY, UID) of Inbox history already looked at for reports in this run.
+        self._history_seen: set[tuple[int, int]] = set()
 
     # --- connection ---------------------------------------------------------------------
 
@@ -189,6 +296,7 @@ class ImapSync:
             self._progress(SyncProgress(self.name, folder, phase, done, total))
 
     def _on_event(self, response: Response) -> None:
+        self._note_event(response)
         if isinstance(
             response, ExistsResponse | ExpungeResponse | VanishedResponse | FetchResponse
         ):
@@ -301,28 +409,37 @@ class ImapSync:
         self, listings: list[ListResponse], roles: dict[str, FolderRole]
     ) -> list[FolderRow]:
         rows: list[FolderRow] = []
-        seen: set[str] = set()
         reports = self.account.options.reports_folder
-        with self.db.write():
-            for item in listings:
-                name = "INBOX" if is_inbox(item.name) else item.name
-                seen.add(name)
-                role = roles.get(item.name)
-                if role is None and name == reports:
-                    role = FolderRole.REPORTS
-                rows.append(
-                    self.folders.upsert(
-                        self.name,
-                        name,
-                        delimiter=item.delimiter,
-                        role=role,
-                        subscribed=True,
-                        selectable=item.selectable,
+        wanted: dict[str, tuple[str | None, FolderRole | None, bool]] = {}
+        for item in listings:
+            name = "INBOX" if is_inbox(item.name) else item.name
+            role = roles.get(item.name)
+            if role is None and name == reports:
+                role = FolderRole.REPORTS
+            wanted[name] = (item.delimiter, role, item.selectable)
+        stored = {row.name: row for row in self.folders.folders(self.name)}
+        if stored.keys() == wanted.keys() and all(
+            (row.delimiter, row.role, row.selectable) == wanted[row.name] and row.subscribed
+            for row in stored.values()
+        ):
+            # Nothing changed since the last LIST: no write transaction.
+            rows = list(stored.values())
+        else:
+            with self.db.write():
+                for name, (delimiter, role, selectable) in wanted.items():
+                    rows.append(
+                        self.folders.upsert(
+                            self.name,
+                            name,
+                            delimiter=delimiter,
+                            role=role,
+                            subscribed=True,
+                            selectable=selectable,
+                        )
                     )
-                )
-            for old in self.folders.folders(self.name):
-                if old.name not in seen:
-                    self.folders.delete(old.id)
+                for old in self.folders.folders(self.name):
+                    if old.name not in wanted:
+                        self.folders.delete(old.id)
         order = {FolderRole.INBOX: 0}
         rows.sort(key=lambda r: (order.get(r.role, 1) if r.role else 2, r.name.casefold()))
         return rows
@@ -354,12 +471,16 @@ class ImapSync:
                 uidnext=None,
                 highestmodseq=None,
             )
-        local = set(await asyncio.to_thread(self.messages.uids, folder.id))
         # Changes made here and not yet replayed must survive this sync.
         hidden, _ = await asyncio.to_thread(pending_uids, self.db, folder.id)
-        local |= hidden
+        quiet = complete and not hidden and _unchanged(folder, state)
+        local: set[int] = set()
+        if not quiet:
+            local = set(await asyncio.to_thread(self.messages.uids, folder.id)) | hidden
         inbox = is_inbox(folder.name)
-        if complete:
+        if quiet:
+            pass  # the server reports no change at all: nothing to fetch, expunge or store
+        elif complete:
             assert folder.uidnext is not None
             if qresync is not None:
                 gone = local.intersection(state.vanished)
@@ -399,13 +520,20 @@ class ImapSync:
                 report.updated += await self._fetch_flags(client, folder, kept)
             missing = sorted(server - local, reverse=True)
             report.new += await self._fetch_headers(client, folder, missing, ingest=False)
-        await asyncio.to_thread(
-            self.folders.set_sync_state,
-            folder.id,
-            uidvalidity=state.uidvalidity,
-            uidnext=state.uidnext,
-            highestmodseq=state.highestmodseq,
-        )
+            if inbox:
+                report.filed += await self._ingest_history(client, folder, server - hidden)
+        if (folder.uidvalidity, folder.uidnext, folder.highestmodseq) != (
+            state.uidvalidity,
+            state.uidnext,
+            state.highestmodseq,
+        ):
+            await asyncio.to_thread(
+                self.folders.set_sync_state,
+                folder.id,
+                uidvalidity=state.uidvalidity,
+                uidnext=state.uidnext,
+                highestmodseq=state.highestmodseq,
+            )
         if inbox and self.prefetch_inbox:
             report.bodies += await self._prefetch(client, folder)
         if report.filed:
@@ -528,6 +656,88 @@ class ImapSync:
                 log.exception("%s: the new-message hook failed", self.name)
         return file_away
 
+    def _reports_since_default(self) -> datetime | None:
+        return datetime.now(UTC) - HISTORY_WINDOW
+
+    async def _ingest_history(self, client: ImapClient, folder: FolderRow, uids: set[int]) -> int:
+        """The first sync of the Inbox stores what is there as history, but a delivery report
+        may be among it (it arrived before this account's first sync): hand the hook the
+        messages since `reports_since` whose headers look like a report (UID SEARCH SINCE,
+        then a few header fields each; only those get their bodies fetched). Returns how
+        many were filed away (their moves are queued, replayed by sync_folder). Ingesting
+        again is harmless: the tracker keys reports by their Message-ID."""
+        if self.on_new_inbox_message is None or not uids:
+            return 0
+        since = await asyncio.to_thread(self._reports_since)
+        if since is None:
+            return 0
+        # SEARCH SINCE compares whole days in the server's time zone: start a day early.
+        day = since.astimezone(UTC) - timedelta(days=1)
+        found = await client.uid_search(["SINCE", imap_date(day)])
+        selected = client.selected
+        validity = (selected.uidvalidity if selected is not None else None) or 0
+        todo = sorted(
+            (u for u in set(found) & uids if (validity, u) not in self._history_seen),
+            reverse=True,
+        )
+        if not todo:
+            return 0
+        self._say(folder.name, "reports", 0, len(todo))
+        candidates: list[int] = []
+        for chunk in _chunks(todo, self.batch_size):
+            got: list[FetchResponse] = []
+            await client.uid_fetch(
+                compress_uids(chunk),
+                ["UID", f"BODY.PEEK[{REPORT_HINT_SECTION}]"],
+                on_batch=_collector(got, set(chunk)),
+            )
+            candidates.extend(
+                f.uid
+                for f in got
+                if f.uid is not None and looks_like_report(f.section(REPORT_HINT_SECTION) or b"")
+            )
+        filed = 0
+        for chunk in _chunks(sorted(candidates, reverse=True), BODY_BATCH):
+            got = []
+            await client.uid_fetch(
+                compress_uids(chunk), ["UID", "BODY.PEEK[]"], on_batch=_collector(got, set(chunk))
+            )
+            file_away = await asyncio.to_thread(self._ingest, got)
+            reports = await self._reports_folder(client) if file_away else None
+            filed += await asyncio.to_thread(
+                self._store_ingested, folder.id, got, file_away if reports else [], reports
+            )
+        self._history_seen.update((validity, u) for u in todo)
+        return filed
+
+    def _store_ingested(
+        self,
+        folder_id: int,
+        fetches: list[FetchResponse],
+        file_away: Sequence[int],
+        reports: str | None,
+    ) -> int:
+        """Keep the bodies fetched for the hook and queue the moves of what it filed away, in
+        one transaction; returns how many moves were queued."""
+        raws = {f.uid: raw for f in fetches if f.uid is not None and (raw := f.section(""))}
+        digests = {uid: self.blobs.put(raw, durable=False) for uid, raw in raws.items()}
+        with self.db.write():
+            updates = []
+            for uid, raw in raws.items():
+                found = self.messages.by_uid(folder_id, uid)
+                if found is not None and found.body_hash is None:
+                    text = index_text(raw).body
+                    updates.append(BodyUpdate(found.id, digests[uid], text, _preview(text)))
+            self.messages.set_bodies(updates)
+            if reports is None:
+                return 0
+            ids = [
+                found.id
+                for uid in file_away
+                if (found := self.messages.by_uid(folder_id, uid)) is not None
+            ]
+            return self.changes.move(ids, reports)
+
     async def _reports_folder(self, client: ImapClient) -> str | None:
         """The account's reports folder, created on the server (and in the store) when
         missing; None when there is none to use (reports then stay in the Inbox)."""
@@ -555,6 +765,25 @@ class ImapSync:
         bodies: bool,
         file_away: Sequence[int] = (),
         reports: str | None = None,
+    ) -> int:
+        # Like the parse half (parser.parse_many): a batch makes many small objects and no
+        # cycles, and a collection would walk every response of the batch again. A batch is
+        # bounded (batch_size rows), so the pause is too.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._store_header_batch(folder_id, fetches, bodies, file_away, reports)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _store_header_batch(
+        self,
+        folder_id: int,
+        fetches: list[FetchResponse],
+        bodies: bool,
+        file_away: Sequence[int],
+        reports: str | None,
     ) -> int:
         rows = []
         texts: dict[int, tuple[str, str]] = {}
@@ -648,36 +877,136 @@ class ImapSync:
 
     async def _prefetch(self, client: ImapClient, folder: FolderRow) -> int:
         todo = await asyncio.to_thread(
-            self.messages.without_body, folder.id, limit=self.prefetch_inbox
+            self.messages.bodies_missing, folder.id, limit=self.prefetch_inbox
         )
         if not todo:
             return 0
         self._say(folder.name, "bodies", 0, len(todo))
-        return await self._fetch_bodies(client, folder, {uid: mid for mid, uid in todo})
+        return await self._fetch_bodies(client, folder, todo, max_count=BODY_BATCH)
+
+    # --- offline: download all bodies (begin) ------------------------------------------
+
+    async def download_bodies(self, folders: Sequence[str] | None = None) -> SyncReport:
+        """Sync (or only `folders`), then fetch every body the store lacks, newest first.
+
+        Each batch is durable before it counts: its files are fsynced, then its rows are
+        committed with synchronous=FULL. A download that is stopped or loses its connection
+        keeps every finished batch and continues with the missing bodies next time."""
+        report = await self.sync(folders)
+        for into in report.folders:
+            if into.error:
+                continue
+            row = await asyncio.to_thread(self.folders.by_name, self.name, into.folder)
+            if row is None or not row.selectable:
+                continue
+            before = len(await asyncio.to_thread(self.messages.bodies_missing, row.id))
+            try:
+                await self._retrying(row.name, self._bodies_step(row.id), report)
+            except ImapCommandError as exc:
+                into.error = exc.message
+                log.warning("%s: %s", self.name, exc.message)
+            finally:
+                # Counted from the store: batches of an attempt that failed half way count.
+                after = await asyncio.to_thread(self.messages.bodies_missing, row.id)
+                into.bodies += max(0, before - len(after))
+        self._say("", "done")
+        return report
+
+    def _bodies_step(self, folder_id: int) -> Callable[[ImapClient], Awaitable[None]]:
+        async def step(client: ImapClient) -> None:
+            folder = await asyncio.to_thread(self.folders.get, folder_id)
+            if folder is None:
+                return
+            todo = await asyncio.to_thread(self.messages.bodies_missing, folder.id)
+            if not todo:
+                return
+            state = client.selected
+            if state is None or state.name != folder.name:
+                state = await client.select(folder.name, readonly=True)
+            if state.uidvalidity != folder.uidvalidity:
+                return  # reset on the server since the sync: the next sync redoes it
+            self._say(folder.name, "bodies", 0, len(todo))
+            await self._fetch_bodies(client, folder, todo, durable=True)
+
+        return step
+
+    # --- offline: download all bodies (end) --------------------------------------------
 
     async def _fetch_bodies(
-        self, client: ImapClient, folder: FolderRow, ids_by_uid: dict[int, int]
+        self,
+        client: ImapClient,
+        folder: FolderRow,
+        todo: Sequence[tuple[int, int, int]],
+        *,
+        max_count: int = BODY_BATCH_MAX,
+        durable: bool = False,
     ) -> int:
+        """Fetch and store the bodies of `todo` ((id, uid, size) rows) in batches of about
+        BODY_BATCH_BYTES; the next batch is fetched while the previous one is stored."""
         done = 0
-        for chunk in _chunks(sorted(ids_by_uid, reverse=True), BODY_BATCH):
-            got: list[FetchResponse] = []
-            collect = _collector(got, set(chunk))
-            await client.uid_fetch(compress_uids(chunk), ["UID", "BODY.PEEK[]"], on_batch=collect)
-            pairs = [
-                (ids_by_uid[f.uid], raw)
-                for f in got
-                if f.uid is not None and (raw := f.section("")) is not None
-            ]
-            done += await asyncio.to_thread(self._store_bodies, pairs)
+        total = len(todo)
+        writing: asyncio.Future[int] | None = None
+        try:
+            for batch in _body_batches(todo, BODY_BATCH_BYTES, max_count):
+                ids_by_uid = {uid: mid for mid, uid, _ in batch}
+                got: list[FetchResponse] = []
+                collect = _collector(got, set(ids_by_uid))
+                await client.uid_fetch(
+                    compress_uids(sorted(ids_by_uid)), ["UID", "BODY.PEEK[]"], on_batch=collect
+                )
+                pairs = [
+                    (ids_by_uid[f.uid], raw)
+                    for f in got
+                    if f.uid is not None and (raw := f.section("")) is not None
+                ]
+                if writing is not None:
+                    done += await writing
+                    self._say(folder.name, "bodies", done, total)
+                writing = asyncio.ensure_future(self._store_bodies(pairs, durable))
+            if writing is not None:
+                done += await writing
+                writing = None
+                self._say(folder.name, "bodies", done, total)
+        finally:
+            if writing is not None:
+                # A failed fetch must not lose the batch already being written.
+                with contextlib.suppress(MailAppError):
+                    await writing
         return done
 
-    def _store_bodies(self, pairs: list[tuple[int, bytes]]) -> int:
-        updates = []
-        for message_id, raw in pairs:
-            digest = self.blobs.put(raw, durable=False)
-            text = index_text(raw).body
-            updates.append(BodyUpdate(message_id, digest, text, _preview(text)))
-        return self.messages.set_bodies(updates)
+    async def _store_bodies(self, pairs: list[tuple[int, bytes]], durable: bool) -> int:
+        """Store a batch: the files are written (and fsynced when durable) while the texts
+        are extracted and the rows written (one waits on the disk, the others on the CPU);
+        the transaction commits only once the files are on disk."""
+        if not pairs:
+            return 0
+        raws = [raw for _, raw in pairs]
+        files: Future[list[str]] = Future()
+
+        def write_files() -> None:
+            try:
+                files.set_result(self.blobs.put_many(raws, durable=durable))
+            except BaseException as exc:
+                files.set_exception(exc)
+
+        writer = asyncio.ensure_future(asyncio.to_thread(write_files))
+        try:
+            texts = await asyncio.to_thread(_body_texts, raws)
+            updates = [
+                BodyUpdate(message_id, digest, text, _preview(text))
+                for (message_id, _), (digest, text) in zip(pairs, texts, strict=True)
+            ]
+            return await asyncio.to_thread(self._commit_bodies, updates, files, durable)
+        finally:
+            await writer
+
+    def _commit_bodies(
+        self, updates: list[BodyUpdate], files: Future[list[str]], durable: bool
+    ) -> int:
+        with self.db.write(durable=durable):
+            count = self.messages.set_bodies(updates)
+            files.result()  # a failed file write rolls the batch back
+        return count
 
     async def fetch_body(self, message_id: int) -> bytes:
         """The raw message, from the store or else fetched (BODY.PEEK[]) and stored."""
@@ -723,6 +1052,67 @@ class ImapSync:
 
     # --- watching -----------------------------------------------------------------------
 
+    def _note_event(self, response: Response) -> None:
+        """Keeps the message count the server last announced for the selected mailbox."""
+        if isinstance(response, ExistsResponse):
+            self._announced = response.count
+        elif self._announced is None:
+            return
+        elif isinstance(response, ExpungeResponse):
+            self._announced = max(0, self._announced - 1)
+        elif isinstance(response, VanishedResponse) and not response.earlier:
+            self._announced = max(0, self._announced - len(response.uids))
+
+    def _forget_announced(self) -> None:
+        self._announced = None
+
+    def _inbox_known(self, folder_id: int) -> int:
+        """How many messages the server holds in the folder as far as the store knows (its
+        rows plus those moved or deleted here and not yet replayed)."""
+        hidden, _ = pending_uids(self.db, folder_id)
+        return self.messages.count(folder_id) + len(hidden)
+
+    async def _inbox_pass(self, client: ImapClient, inbox: FolderRow) -> bool:
+        """Sync the Inbox; True when it brought or changed something. The untagged answers
+        to its own commands (the EXISTS of SELECT, the EXPUNGEs of a MOVE) are no news:
+        only mail the server announced beyond what the store now knows asks for one more
+        pass, and at most one, so a count that never agrees cannot keep the loop busy."""
+        found = False
+        for _ in range(2):
+            self._forget_announced()
+            result = await self.sync_folder(client, inbox)
+            found = found or bool(result.new or result.updated or result.expunged)
+            announced = self._announced
+            if announced is None:
+                break
+            if announced <= await asyncio.to_thread(self._inbox_known, inbox.id):
+                break
+            fresh = await asyncio.to_thread(self.folders.get, inbox.id)
+            if fresh is None:
+                break
+            inbox = fresh
+        return found
+
+    async def _wait_for_change(
+        self,
+        client: ImapClient,
+        stop: asyncio.Event,
+        seconds: float,
+        *,
+        poll_seconds: float,
+    ) -> bool:
+        """IDLE (NOOP polling without it) until the server reports a change, `stop` is set
+        or `seconds` pass; True when a change came."""
+        self._changed.clear()
+        if client.has("IDLE"):
+            await client.idle(max_seconds=seconds, stop=stop)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), min(poll_seconds, seconds))
+            if not stop.is_set():
+                await client.noop()
+        return self._changed.is_set()
+
     async def watch(
         self,
         stop: asyncio.Event,
@@ -732,38 +1122,51 @@ class ImapSync:
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
         """Sync everything, then wait in IDLE on the Inbox (NOOP polling without IDLE) and
-        sync it on each change; everything again every `full_every` seconds. A lost
-        connection is reopened with growing delays; wrong credentials or certificates
-        end the watch with their error."""
+        sync it when the server reports a change; everything again every `full_every`
+        seconds. A wake-up whose Inbox pass finds nothing makes the next one wait a little
+        longer (up to WAKE_BACKOFF_CAP), so a server that keeps waking us cannot make the
+        watch spin. A lost connection is reopened with growing delays (reset only once a
+        wait went through); wrong credentials or certificates end the watch."""
         every = (
             full_every
             if full_every is not None
             else (max(1, self.account.options.check_interval_minutes) * 60.0)
         )
-        delay = self.retry_delays[0] if self.retry_delays else 1.0
+        first_delay = self.retry_delays[0] if self.retry_delays else 1.0
+        delay = first_delay
         while not stop.is_set():
             try:
                 await self.sync()
                 next_full = time.monotonic() + every
-                delay = self.retry_delays[0] if self.retry_delays else 1.0
+                pause = 0.0
+                sync_inbox = False  # the full sync just did it
                 while not stop.is_set():
                     client = await self.client()
                     inbox = await asyncio.to_thread(self.folders.by_name, self.name, "INBOX")
                     if inbox is None:
                         break
-                    self._changed.clear()
-                    await self.sync_folder(client, inbox)
-                    wait = max(0.0, next_full - time.monotonic())
+                    if sync_inbox:
+                        found = await self._inbox_pass(client, inbox)
+                        pause = 0.0 if found else min(max(pause * 2, 0.5), WAKE_BACKOFF_CAP)
+                    elif client.selected is None or not is_inbox(client.selected.name):
+                        # IDLE watches the selected mailbox: the full sync ended elsewhere.
+                        await self._inbox_pass(client, inbox)
+                    wait = next_full - time.monotonic()
                     if wait <= 0:
                         break
-                    if not self._changed.is_set():
-                        if client.has("IDLE"):
-                            await client.idle(max_seconds=min(idle_seconds, wait), stop=stop)
-                        else:
-                            with contextlib.suppress(TimeoutError):
-                                await asyncio.wait_for(stop.wait(), min(poll_seconds, wait))
-                            if not stop.is_set():
-                                await client.noop()
+                    if pause:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), min(pause, wait))
+                        if stop.is_set() or time.monotonic() >= next_full:
+                            break
+                        wait = next_full - time.monotonic()
+                    sync_inbox = await self._wait_for_change(
+                        client, stop, min(idle_seconds, wait), poll_seconds=poll_seconds
+                    )
+                    delay = first_delay
+                    if not sync_inbox:
+                        # A quiet wait: a later change deserves a prompt answer again.
+                        pause = 0.0
                     if time.monotonic() >= next_full:
                         break
             except (AuthError, TLSError):
@@ -778,6 +1181,22 @@ class ImapSync:
                     await asyncio.wait_for(stop.wait(), delay * (1 + random.random() / 4))
                 delay = min(delay * 2, WATCH_BACKOFF_CAP)
         await self.disconnect()
+
+
+def _unchanged(folder: FolderRow, state: MailboxState) -> bool:
+    """Whether SELECT shows a complete folder exactly as stored: same UIDNEXT and
+    HIGHESTMODSEQ (CONDSTORE), as many messages as the stored rows, nothing vanished or
+    changed (QRESYNC). The stored UIDs need not even be read then."""
+    return (
+        folder.uidnext is not None
+        and state.uidnext is not None
+        and state.uidnext <= folder.uidnext
+        and state.highestmodseq is not None
+        and state.highestmodseq == folder.highestmodseq
+        and state.exists == folder.total
+        and not state.vanished
+        and not state.changed
+    )
 
 
 def _merge(into: FolderReport, result: FolderReport) -> None:

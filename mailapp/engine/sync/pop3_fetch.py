@@ -29,7 +29,7 @@ from typing import Protocol
 from mailapp.core.errors import ProtocolError, TemporaryServerError, TransportError
 from mailapp.core.model import Account, IncomingProtocol, Security, TlsTrust
 from mailapp.engine.sync.imap_sync import FolderReport, SyncProgress, SyncReport
-from mailapp.protocols.mime.parse import ParsedMessage, index_text, parse_message
+from mailapp.protocols.mime.parse import ParsedMessage, parse_and_index
 from mailapp.protocols.pop3.retention import plan_download
 from mailapp.store.blobs import BlobStore
 from mailapp.store.db import Database
@@ -139,8 +139,7 @@ def new_message_from(raw: bytes, received: datetime) -> tuple[NewMessage, Stored
     `received` stands in for IMAP's internal date (POP3 has none): when it was downloaded.
     Never raises on bad mail: the MIME parser is tolerant.
     """
-    parsed = parse_message(raw)
-    text = index_text(raw)
+    parsed, text = parse_and_index(raw)  # one parse for both
     sender = parsed.from_[0] if parsed.from_ else None
     named = [a.filename for a in parsed.attachments if a.filename]
     row = NewMessage(

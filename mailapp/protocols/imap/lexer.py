@@ -37,6 +37,12 @@ _ESCAPE = re.compile(rb"\\(.)", re.S)
 # quoted strings, and escapes or line breaks inside them.
 _UNSAFE_OUTSIDE = re.compile(rb"[\x00-\x1f\x7f{\[\]]")
 _UNSAFE_QUOTED = re.compile(rb"[\\\r\n]")
+# The same without brackets, and the bracketed sections the fast path can set aside: a
+# header sync's BODY[HEADER.FIELDS (REFERENCES)] would otherwise send every response to the
+# slower regex path. The length cap is the regex path's.
+_UNSAFE_BRACKETED = re.compile(rb"[\x00-\x1f\x7f{]")
+_BRACKETS = re.compile(rb"\[[^\[\]\r\n]{0,1024}\]")
+_MARK = b"\x00"  # stands for one set-aside bracketed section (NUL is unsafe, so never real)
 
 
 def unquote(quoted: bytes) -> bytes:
@@ -97,14 +103,23 @@ def _fast_segment(
     if not len(parts) & 1:
         return None
     outside = b' " '.join(parts[0::2])
+    sections: list[bytes] = []
     if _UNSAFE_OUTSIDE.search(outside):
-        return None
+        if _UNSAFE_BRACKETED.search(outside):
+            return None
+        sections = _BRACKETS.findall(outside)
+        if any(b'"' in section for section in sections):
+            return None
+        outside = _BRACKETS.sub(_MARK, outside)
+        if b"[" in outside or b"]" in outside:
+            return None  # a lone or over-long bracket: the regex path decides
     quoted = parts[1::2]
     if quoted and _UNSAFE_QUOTED.search(b'"'.join(quoted)):
         return None
     # Validated: only parenthesis balance or depth can still fail, and that error ends the
     # whole parse, so the partly filled lists never escape.
     next_quoted = iter(quoted).__next__
+    next_section = 0
     append = cur.append
     for t in outside.replace(b"(", b" ( ").replace(b")", b" ) ").split():
         if t == b'"':
@@ -126,6 +141,13 @@ def _fast_segment(
             append = cur.append
         elif len(t) == 3 and t.upper() == b"NIL":
             append(None)
+        elif sections and _MARK in t:
+            pieces = t.split(_MARK)
+            atom = pieces[0]
+            for piece in pieces[1:]:
+                atom += sections[next_section] + piece
+                next_section += 1
+            append(atom.decode("latin-1"))
         else:
             append(t.decode("latin-1"))
     return cur

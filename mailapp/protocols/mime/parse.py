@@ -22,6 +22,7 @@ import binascii
 import codecs
 import functools
 import html as html_lib
+import itertools
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -478,6 +479,149 @@ def _count_containers(raw: bytes) -> int:
     return sum(1 for _ in pattern.finditer(lowered))
 
 
+# The standard feedparser reads a message line by line in Python (an attachment of 50 KB is
+# 700 lines, each through a stack of boundary tests). _fast_tree builds the very same compat32
+# tree for well-formed messages from a few str.find calls per part, and gives up (None) on
+# anything where the feedparser would note a defect or do something subtle (message/* parts,
+# digests, missing or doubled boundaries, stray header lines, bare CRs): those go through the
+# feedparser as before, so the result never depends on which path was taken.
+_FEED_HEADER_LINE = re.compile(r"[\041-\071\073-\176]*:|[\t ]")  # the feedparser's own test
+_PLAIN_CTES = frozenset({"7bit", "8bit", "binary"})
+
+
+def _fast_headers(text: str, start: int, end: int, message: Message) -> int:
+    """Read the header block at `start` into `message`; returns where the body starts, or
+    -1 when the block is not plain (the feedparser would note a defect or an envelope)."""
+    headers: list[tuple[str, str]] = []
+    field: list[str] | None = None
+    position = start
+    body = end
+    while position < end:
+        newline = text.find("\n", position, end)
+        line_end = end if newline < 0 else newline + 1
+        line = text[position:line_end]
+        if line in {"\n", "\r\n"}:
+            body = line_end
+            break
+        if not _FEED_HEADER_LINE.match(line):
+            return -1
+        if line[0] in " \t":
+            if field is None:
+                return -1
+            field.append(line)
+        else:
+            if line.startswith("From ") or line[0] == ":":
+                return -1
+            if field is not None:
+                headers.append(_header_pair(field))
+            field = [line]
+        position = line_end
+    if field is not None:
+        headers.append(_header_pair(field))
+    message._headers = headers  # type: ignore[attr-defined]
+    return body
+
+
+def _header_pair(lines: list[str]) -> tuple[str, str]:
+    # compat32's header_source_parse, the same way
+    name, value = lines[0].split(":", 1)
+    value = value.lstrip(" \t") + "".join(lines[1:])
+    return name, value.rstrip("\r\n")
+
+
+def _boundary_lines(text: str, start: int, end: int, separator: str) -> list[tuple[int, int]]:
+    """(line start, line end) of the boundary lines in text[start:end], up to and including
+    the close delimiter (the feedparser's test: separator, optional "--", blanks, EOL).
+    Empty when the structure is not plain: no close delimiter, no part, doubled lines."""
+    found: list[tuple[int, int]] = []
+    position = start
+    size = len(separator)
+    closed = False
+    while True:
+        index = text.find(separator, position, end)
+        if index < 0:
+            break
+        if index != start and text[index - 1] != "\n":
+            position = index + 1
+            continue
+        newline = text.find("\n", index, end)
+        line_end = end if newline < 0 else newline + 1
+        rest = text[index + size : line_end].rstrip("\r\n")
+        closing = rest.startswith("--")
+        if (rest[2:] if closing else rest).strip(" \t"):
+            position = index + 1
+            continue
+        if found and found[-1][1] == index:
+            return []  # doubled boundary lines: the feedparser swallows them specially
+        if closing:
+            closed = True
+            found.append((index, line_end))
+            break
+        found.append((index, line_end))
+        position = line_end
+    if not closed or len(found) < 2:
+        return []
+    return found
+
+
+def _strip_eol(value: str) -> str:
+    if value.endswith("\r\n"):
+        return value[:-2]
+    if value.endswith("\n"):
+        return value[:-1]
+    return value
+
+
+def _fast_tree(text: str) -> Message | None:
+    """The feedparser's compat32 tree of a plainly structured message, or None."""
+    root = _TolerantMessage()
+    # (message, start, end, inside a multipart, enclosing boundaries, depth)
+    work: list[tuple[Message, int, int, bool, tuple[str, ...], int]] = [
+        (root, 0, len(text), False, (), 0)
+    ]
+    while work:
+        message, start, end, inside, outer, depth = work.pop()
+        body = _fast_headers(text, start, end, message)
+        if body < 0 or depth > MAX_DEPTH:
+            return None
+        maintype = message.get_content_maintype()
+        if maintype == "message":
+            return None
+        if maintype != "multipart":
+            payload = text[body:end]
+            message._payload = _strip_eol(payload) if inside else payload  # type: ignore[attr-defined]
+            continue
+        if message.get_content_type() == "multipart/digest":
+            return None
+        encoding = message.get("content-transfer-encoding", "8bit")
+        if str(encoding).lower() not in _PLAIN_CTES:
+            return None
+        boundary = message.get_boundary()
+        if not isinstance(boundary, str) or not boundary:
+            return None
+        if any(b.startswith(boundary) or boundary.startswith(b) for b in outer):
+            return None
+        lines = _boundary_lines(text, body, end, "--" + boundary)
+        if not lines:
+            return None
+        first = lines[0][0]
+        if first > body:
+            message.preamble = _strip_eol(text[body:first])
+        epilogue = text[lines[-1][1] : end]
+        if inside:
+            message.epilogue = _strip_eol(epilogue) if epilogue else None
+        else:
+            message.epilogue = epilogue
+        children: list[Message] = []
+        enclosing = (*outer, boundary)
+        for (_, part_start), (part_end, _) in itertools.pairwise(lines):
+            child = _TolerantMessage()
+            children.append(child)
+            work.append((child, part_start, part_end, True, enclosing, depth + 1))
+        message._payload = children  # type: ignore[attr-defined]
+    return root
+
+
 def _load(raw: bytes) -> tuple[Message, list[str]]:
     """The parsed tree and defects found before parsing. Never raises."""
     defects: list[str] = []
@@ -497,6 +641,14 @@ def _load(raw: bytes) -> tuple[Message, list[str]]:
         )
         structured = False
     if structured:
+        text = data.decode("ascii", "surrogateescape")
+        if text.count("\r") == text.count("\r\n"):
+            try:
+                tree = _fast_tree(text)
+            except Exception:  # anything unexpected: the standard parser decides
+                tree = None
+            if tree is not None:
+                return tree, defects
         try:
             return _PARSER.parsebytes(data), defects
         except RecursionError:
@@ -793,31 +945,55 @@ def html_to_text(markup: str) -> str:
 
 def _unflow(text: str, delsp: bool) -> str:
     """RFC 3676 format=flowed: join soft-broken lines back into paragraphs."""
+    if not text.startswith(">") and "\n>" not in text:
+        return _unflow_unquoted(text, delsp)
     out: list[str] = []
     paragraph: list[str] = []
     paragraph_depth = 0
-
-    def flush() -> None:
-        if paragraph:
+    for line in text.split("\n"):
+        content = line.lstrip(">") if line[:1] == ">" else line
+        depth = len(line) - len(content)
+        if content[:1] == " ":
+            content = content[1:]  # space-stuffing
+        if depth != paragraph_depth and paragraph:
             prefix = ">" * paragraph_depth + (" " if paragraph_depth else "")
             out.append(prefix + "".join(paragraph))
-            paragraph.clear()
-
-    for line in text.split("\n"):
-        depth = len(line) - len(line.lstrip(">"))
-        content = line[depth:]
-        if content.startswith(" "):
-            content = content[1:]  # space-stuffing
-        if depth != paragraph_depth:
-            flush()
+            paragraph = []
         paragraph_depth = depth
-        soft = content.endswith(" ") and content != "-- "
-        if soft and delsp:
-            content = content[:-1]
+        if content[-1:] == " " and content != "-- ":
+            paragraph.append(content[:-1] if delsp else content)
+            continue
         paragraph.append(content)
-        if not soft:
-            flush()
-    flush()
+        prefix = ">" * depth + (" " if depth else "")
+        out.append(prefix + "".join(paragraph))
+        paragraph = []
+    if paragraph:
+        prefix = ">" * paragraph_depth + (" " if paragraph_depth else "")
+        out.append(prefix + "".join(paragraph))
+    return "\n".join(out)
+
+
+def _unflow_unquoted(text: str, delsp: bool) -> str:
+    # The same rules when no line is quoted (most mail): every paragraph is at depth 0.
+    if "\n " in text or text.startswith(" "):
+        lines = [line[1:] if line[:1] == " " else line for line in text.split("\n")]
+    elif " \n" not in text and not (delsp and text.endswith(" ")):
+        return text  # nothing is soft-broken nor stuffed (a last line's space is kept)
+    else:
+        lines = text.split("\n")
+    out: list[str] = []
+    paragraph: list[str] = []
+    for content in lines:
+        if content[-1:] == " " and content != "-- ":
+            paragraph.append(content[:-1] if delsp else content)
+        elif paragraph:
+            paragraph.append(content)
+            out.append("".join(paragraph))
+            paragraph = []
+        else:
+            out.append(content)
+    if paragraph:
+        out.append("".join(paragraph))
     return "\n".join(out)
 
 
@@ -1078,18 +1254,62 @@ def _disposition_params(node: _Node, hint: str | None) -> dict[str, str]:
     return params
 
 
+class _Shared:
+    """Work that parse_message and index_text would otherwise both do on one message."""
+
+    __slots__ = ("addresses", "texts")
+
+    def __init__(self) -> None:
+        self.texts: dict[tuple[int, str | None], str] = {}
+        self.addresses: dict[tuple[str | None, str | None], tuple[Address, ...]] = {}
+
+    def text(self, nodes: list[_Node], index: int, hint: str | None) -> str:
+        key = (index, hint)
+        found = self.texts.get(key)
+        if found is None:
+            found = self.texts[key] = _node_text(nodes[index], hint, None)
+        return found
+
+    def address_list(self, value: str | None, hint: str | None) -> tuple[Address, ...]:
+        key = (value, hint)
+        found = self.addresses.get(key)
+        if found is None:
+            found = self.addresses[key] = _addresses(value, hint)
+        return found
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     """Everything the reader shows about one message. Never raises."""
     root, defects = _load(raw)
     nodes, walk_defects = _walk(root)
-    defects += walk_defects
+    return _parsed(root, nodes, defects + walk_defects, _Shared())
+
+
+def parse_and_index(
+    raw: bytes, *, max_body: int = INDEX_BODY_CHARS
+) -> tuple[ParsedMessage, IndexText]:
+    """parse_message and index_text of one message from a single parse (what storing a
+    whole message needs). Never raises."""
+    root, defects = _load(raw)
+    nodes, walk_defects = _walk(root)
+    shared = _Shared()
+    parsed = _parsed(root, nodes, defects + walk_defects, shared)
+    return parsed, _indexed(root, nodes, max_body, shared)
+
+
+def _parsed(
+    root: Message, nodes: list[_Node], defects: list[str], shared: _Shared
+) -> ParsedMessage:
     picks = _choose_body(nodes, include_nested=False)
     top = picks[0] if picks else _EMPTY_PICK
     charsets = [c for n in nodes if (c := n.charset()) and _codec(c) not in _ASCII_LIKE]
     hint = charsets[0] if charsets else None
 
     body_defects: list[str] = []
-    texts = {i: _node_text(nodes[i], hint, body_defects) for i in {*top.text, *top.rich}}
+    texts: dict[int, str] = {}
+    for i in {*top.text, *top.rich}:
+        texts[i] = _node_text(nodes[i], hint, body_defects)
+        shared.texts[(i, hint)] = texts[i]
     text_pieces = [
         html_to_text(texts[i]) if nodes[i].content_type == "text/html" else texts[i]
         for i in top.text
@@ -1193,9 +1413,9 @@ def parse_message(raw: bytes) -> ParsedMessage:
     message_ids = _message_ids(headers.get("message-id"), 1)
     return ParsedMessage(
         subject=decode_header_text(headers.get("subject", ""), hint=hint),
-        from_=_addresses(headers.get("from"), hint),
-        to=_addresses(headers.get("to"), hint),
-        cc=_addresses(headers.get("cc"), hint),
+        from_=shared.address_list(headers.get("from"), hint),
+        to=shared.address_list(headers.get("to"), hint),
+        cc=shared.address_list(headers.get("cc"), hint),
         reply_to=_addresses(headers.get("reply-to"), hint),
         disposition_notification_to=_addresses(headers.get("disposition-notification-to"), hint),
         date=_date(headers.get("date")),
@@ -1241,10 +1461,16 @@ def extract_part(raw: bytes, part: str) -> bytes:
 
 def index_text(raw: bytes, *, max_body: int = INDEX_BODY_CHARS) -> IndexText:
     """Subject, sender, recipients and up to `max_body` characters of body text (attached
-    messages included, HTML reduced to text) for the full-text index. Never raises."""
+    messages included, HTML reduced to text) for the full-text index. Never raises.
+
+    Only the parts that make the body text are decoded; attachments are sliced past."""
     root, _ = _load(raw)
-    headers = _first_headers(root)
     nodes, _ = _walk(root)
+    return _indexed(root, nodes, max_body, _Shared())
+
+
+def _indexed(root: Message, nodes: list[_Node], max_body: int, shared: _Shared) -> IndexText:
+    headers = _first_headers(root)
     picks = _choose_body(nodes, include_nested=True)
     pieces: list[str] = []
     length = 0
@@ -1252,17 +1478,17 @@ def index_text(raw: bytes, *, max_body: int = INDEX_BODY_CHARS) -> IndexText:
         if length >= max_body:
             break
         node = nodes[index]
-        text = _node_text(node, None, None)
+        text = shared.text(nodes, index, None)
         if node.content_type == "text/html":
             text = html_to_text(text)
         pieces.append(text[: max_body - length])
         length += len(pieces[-1]) + 1
     recipients = [
-        str(a) for name in ("to", "cc", "bcc") for a in _addresses(headers.get(name), None)
+        str(a) for name in ("to", "cc", "bcc") for a in shared.address_list(headers.get(name), None)
     ]
     return IndexText(
         subject=decode_header_text(headers.get("subject", "")),
-        sender=" ".join(str(a) for a in _addresses(headers.get("from"), None)),
+        sender=" ".join(str(a) for a in shared.address_list(headers.get("from"), None)),
         recipients=" ".join(recipients),
         body="\n".join(pieces)[:max_body],
     )
