@@ -87,8 +87,10 @@ class _Seen:
     state: OutboxState
 
 
-def _who(entry: OutboxEntry) -> str:
-    addresses = [r.address for r in entry.recipients]
+def _who(entry: OutboxEntry, state: DeliveryState | None = None) -> str:
+    """The recipients a notice is about: those in `state` (all of them without one)."""
+    chosen = [r for r in entry.recipients if state is None or r.state == state]
+    addresses = [r.address for r in chosen or entry.recipients]
     if len(addresses) > 2:
         return f"{addresses[0]}, {addresses[1]}, …"
     return ", ".join(addresses)
@@ -431,10 +433,13 @@ class EngineRunner(QObject):
         for item in sent:
             now, then = seen[item.entry.id], before.get(item.entry.id)
             label = summary_label(item.summary)
-            line = f"{_subject(item.entry)} → {_who(item.entry)}: {label}"
             if now.failed > (then.failed if then else 0):
+                who = _who(item.entry, DeliveryState.FAILED)
+                line = f"{_subject(item.entry)} → {who}: {label}"
                 self.notice.emit(str(NoticeKind.FAILED), line)
             elif now.delayed > (then.delayed if then else 0):
+                who = _who(item.entry, DeliveryState.DELAYED)
+                line = f"{_subject(item.entry)} → {who}: {label}"
                 self.notice.emit(str(NoticeKind.DELAYED), line)
         for entry in outbox:
             then = before.get(entry.id)
