@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.mailstack import generate_certificates
 
 from mailapp.core.errors import ConfigError
 from mailapp.core.model import TlsTrust
@@ -26,12 +27,8 @@ def _fresh_cache() -> Iterator[None]:
 
 @pytest.fixture
 def ca_file(tmp_path: Path) -> Path:
-    bundle = ssl.get_default_verify_paths().cafile
-    if not bundle or not os.path.isfile(bundle):
-        pytest.skip("this machine has no system CA bundle file to copy")
-    path = tmp_path / "ca.pem"
-    path.write_bytes(Path(bundle).read_bytes())
-    return path
+    # A CA of our own (openssl CLI), so the test never depends on the machine's CA bundle.
+    return generate_certificates(tmp_path / "certs").ca_file
 
 
 def test_same_host_and_trust_share_one_context() -> None:
