@@ -359,16 +359,8 @@ class OutboxWorker:
                     )
                     continue
                 if session is None or not session.is_connected:
-                    if session is not None:
-                        session.abort()
-                    _say(
-                        progress,
-                        SendStage.CONNECTING,
-                        entry,
-                        f"connecting to {account.outgoing.address}",
-                    )
                     try:
-                        session = await self._open(account)
+                        session = await self._reconnect(session, account, entry, progress)
                     except MailAppError as exc:
                         session = None
                         # The other lanes of the account defer their entries at once too.
@@ -383,11 +375,7 @@ class OutboxWorker:
                 session = None
             raise
         finally:
-            if session is not None:
-                if session.is_connected:
-                    await session.quit()
-                else:
-                    session.abort()
+            await _close(session)
 
     async def copy_pending(self, account: str | None = None) -> None:
         """Sent copies still to be made (also those a crash interrupted)."""
@@ -419,16 +407,8 @@ class OutboxWorker:
         try:
             for index, entry in enumerate(batch):
                 if session is None or not session.is_connected:
-                    if session is not None:
-                        session.abort()
-                    _say(
-                        progress,
-                        SendStage.CONNECTING,
-                        entry,
-                        f"connecting to {account.outgoing.address}",
-                    )
                     try:
-                        session = await self._open(account)
+                        session = await self._reconnect(session, account, entry, progress)
                     except MailAppError as exc:
                         session = None
                         reason = f"Cannot send through {account.outgoing.address}: {exc}"
@@ -437,11 +417,20 @@ class OutboxWorker:
                         return
                 self._follow(await self._send_one(session, account, entry, report, progress))
         finally:
-            if session is not None:
-                if session.is_connected:
-                    await session.quit()
-                else:
-                    session.abort()
+            await _close(session)
+
+    async def _reconnect(
+        self,
+        session: SmtpSession | None,
+        account: Account,
+        entry: OutboxEntry,
+        progress: ProgressCallback | None,
+    ) -> SmtpSession:
+        """A fresh logged-in session in place of a missing or dropped one."""
+        if session is not None:
+            session.abort()
+        _say(progress, SendStage.CONNECTING, entry, f"connecting to {account.outgoing.address}")
+        return await self._open(account)
 
     async def _open(self, account: Account) -> SmtpSession:
         session = self.session_factory(account)
@@ -827,3 +816,13 @@ def entries_by_account(entries: Sequence[OutboxEntry]) -> dict[str, list[OutboxE
     for entry in entries:
         grouped.setdefault(entry.account, []).append(entry)
     return grouped
+
+
+async def _close(session: SmtpSession | None) -> None:
+    """QUIT when the connection still stands, else just drop it."""
+    if session is None:
+        return
+    if session.is_connected:
+        await session.quit()
+    else:
+        session.abort()
