@@ -9,8 +9,10 @@ Cases, each the median of --repeat runs, ours and notmuch interleaved:
   index (files)  `notmuch new` into a fresh database over a hard-linked copy of the Maildir vs
                  ours from the same files: the engine's from-bytes path
                  (engine.sync.pop3_fetch.new_message_from: headers parsed + index_text), each
-                 file put in the BlobStore, rows and FTS5 text in transactions of 1,000
-                 (MessageRepository.insert_many + set_bodies);
+                 batch of 1,000 files written into one pack of the BlobStore (stage_pack, as
+                 a bulk download does), then the pack's rows, the message rows and FTS5 text
+                 in one transaction per batch (record_pack + MessageRepository.insert_many +
+                 set_bodies);
   index (IMAP)   information: our full IMAP download (headers, then every body into the
                  BlobStore + FTS5) from the suite's Dovecot, the path a real account takes;
                  skipped with --no-imap (it needs root for Postfix + Dovecot);
@@ -123,7 +125,7 @@ class Notmuch:
 class IndexTimes:
     total: float = 0.0
     parse: float = 0.0  # new_message_from: headers + index_text
-    blobs: float = 0.0  # BlobStore.put
+    blobs: float = 0.0  # BlobStore.stage_pack
     store: float = 0.0  # rows + FTS5 in transactions
 
 
@@ -140,37 +142,47 @@ def ours_index(mailbox: Mailbox, root: Path) -> IndexTimes:
     times = IndexTimes()
     start = time.perf_counter()
     database = Database.open(root / "mail.sqlite3")
-    blobs = BlobStore(root / "messages")
+    blobs = BlobStore(root / "messages", database)
     folder = FolderRepository(database).upsert("bench", "INBOX", role=FolderRole.INBOX)
     messages = MessageRepository(database)
     files = mailbox.files()
     for offset in range(0, len(files), BATCH):
         rows: list[NewMessage] = []
         bodies = []
+        raws = []
         for uid, path in enumerate(files[offset : offset + BATCH], start=offset + 1):
             raw = path.read_bytes()
-            t0 = time.perf_counter()
-            digest = blobs.put(raw, durable=False)
-            t1 = time.perf_counter()
+            raws.append(raw)
             received = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            t0 = time.perf_counter()
             row, body = new_message_from(raw, received)
-            times.parse += time.perf_counter() - t1
-            times.blobs += t1 - t0
-            rows.append(replace(row, uid=uid, flags=_flags(path), body_hash=digest))
-            bodies.append((uid, digest, body))
+            times.parse += time.perf_counter() - t0
+            rows.append(replace(row, uid=uid, flags=_flags(path)))
+            bodies.append((uid, body))
         t0 = time.perf_counter()
-        with database.write():
+        # The batch's files go into one pack (ADR 0007), recorded in the rows' transaction.
+        staged = blobs.stage_pack(raws, durable=False)
+        times.blobs += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with database.write() as connection:
+            blobs.record_pack(connection, staged)
+            rows = [replace(r, body_hash=d) for r, d in zip(rows, staged.digests, strict=True)]
             messages.insert_many(folder.id, rows)
-            updates = []
-            for uid, digest, body in bodies:
-                found = messages.by_uid(folder.id, uid)
-                assert found is not None
-                updates.append(
+            # insert_many returns no ids: one look-up for the batch's (uid -> id).
+            ids = dict(
+                connection.execute(
+                    "SELECT uid, id FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?",
+                    (folder.id, offset + 1, offset + len(rows)),
+                ).fetchall()
+            )
+            messages.set_bodies(
+                [
                     BodyUpdate(
-                        found.id, digest, body.body_text, body.preview, None, body.extra_text
+                        ids[uid], digest, body.body_text, body.preview, None, body.extra_text
                     )
-                )
-            messages.set_bodies(updates)
+                    for (uid, body), digest in zip(bodies, staged.digests, strict=True)
+                ]
+            )
         times.store += time.perf_counter() - t0
     database.checkpoint()
     database.close()

@@ -18,7 +18,8 @@ names, icon theme fallback) on throw-away profiles, and saves QWidget.grab() ima
   composer.png            the composer with a realistic message: chips, a little formatting,
                           an attachment (nothing is sent)
   sent-delivery.png       the Sent folder: its Delivery column and the Delivery panel, from
-                          delivery reports and a read receipt ingested locally
+                          delivery reports and a read receipt ingested locally, beside a
+                          message another program (a phone) filed in the server's Sent folder
   outbox.png              the Outbox with a message waiting and one refused
 
 Needs Debian's xvfb and the xcb libraries (tests/run.sh installs them). Passwords go to an
@@ -382,6 +383,61 @@ async def _fill_delivery_showcase(engine) -> None:  # type: ignore[no-untyped-de
     )
 
 
+def _fill_sent_folder(engine) -> None:  # type: ignore[no-untyped-def]
+    """The server's Sent folder as a sync leaves it: the copies of what mailapp sent, and a
+    message a phone sent (mailapp has no tracking for that one)."""
+    from datetime import timedelta
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from mailapp.store.folders import FolderRepository, FolderRole
+    from mailapp.store.messages import MessageFlag, MessageRepository, NewMessage
+
+    database, blobs = engine._mail_store()
+    folders = FolderRepository(database)
+    for name, role in (
+        ("INBOX", FolderRole.INBOX), ("Drafts", FolderRole.DRAFTS), ("Sent", FolderRole.SENT),
+        ("Trash", FolderRole.TRASH), ("Archive", FolderRole.ARCHIVE),
+    ):  # fmt: skip
+        folders.upsert("Work", name, delimiter="/", role=role)
+    sent = folders.by_name("Work", "Sent")
+    assert sent is not None
+    repo = MessageRepository(database)
+    outbox = engine.sending.outbox
+    copies: list[tuple[bytes, str, str, datetime]] = []
+    for entry in outbox.recent_sent(50):
+        when = entry.sent_at or entry.queued_at
+        to = ", ".join(r.address for r in entry.recipients)
+        copies.append((outbox.raw(entry), entry.subject, to, when))
+    phone = EmailMessage()
+    moment = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40)
+    phone["From"] = "Ada Lovelace <ada@example.org>"
+    phone["To"] = "Mary Somerville <mary@royal-society.example>"
+    phone["Subject"] = "On my way, ten minutes late"
+    phone["Date"] = format_datetime(moment)
+    phone["Message-ID"] = "<phone-1@ada.example.org>"
+    phone.set_content("Sorry, the carriage was slow. Ten minutes late.\n\nSent from my phone")
+    copies.append((phone.as_bytes(), phone["Subject"], phone["To"], moment))
+    for uid, (raw, subject, to, when) in enumerate(copies, start=1):
+        from mailapp.protocols.mime.parse import parse_message
+
+        parsed = parse_message(raw)
+        repo.insert_many(
+            sent.id,
+            [
+                NewMessage(
+                    uid=uid, internal_date=when, date=when, size=len(raw),
+                    flags=MessageFlag.SEEN, subject=subject, from_name="Ada Lovelace",
+                    from_addr="ada@example.org", to=to, has_attachment=False,
+                    message_id=parsed.message_id,
+                )
+            ],
+        )  # fmt: skip
+        row = repo.by_uid(sent.id, uid)
+        assert row is not None
+        repo.set_body(row.id, blobs.put(raw, durable=False), body_text=parsed.text)
+
+
 def _delivery_shots(app, settle, save, window) -> None:  # type: ignore[no-untyped-def]
     """The Sent folder with its Delivery column and panel, then the Outbox."""
     import qasync
@@ -392,20 +448,25 @@ def _delivery_shots(app, settle, save, window) -> None:  # type: ignore[no-untyp
     async def drive() -> None:
         engine = window.engine
         await _fill_delivery_showcase(engine)
+        _fill_sent_folder(engine)
         window.refresh_accounts()
-        window.sent_view.set_sent(await engine.recent_sent(50))
         window.outbox_view.set_entries(await engine.outbox_entries())
         window.status.set_outbox_count(len(window.outbox_view.model.items))
         window.status.set_connection_states({"Work": ("online", "")})
         window.show_delivery_folder("sent")
         sent = window.sent_view
-        [report] = [i for i in sent.model.items if i.entry.subject == "Quarterly report"]
+        for _ in range(100):
+            if sent.model.rowCount():
+                break
+            await asyncio.sleep(0.05)
+        [report] = [i for i in sent.model.items if i.subject == "Quarterly report"]
         loaded = asyncio.Event()
         sent.selection_loaded.connect(loaded.set)
-        sent.select_message(report.entry.message_id)
+        assert report.message_id is not None
+        sent.select_message(report.message_id)
         await asyncio.wait_for(loaded.wait(), 10)
         sent.panel.row("jhon@example.com").set_expanded(True)
-        sent.splitter.setSizes([150, 550])
+        sent.splitter.setSizes([190, 510])
         sent._fit_panel()
         settle()
         save(window, "sent-delivery.png")

@@ -168,6 +168,13 @@ class LeaseLostError(OutboxError):
     code = "store.outbox.lease_lost"
 
 
+class OutboxEditError(OutboxError):
+    """A queued message that cannot be taken back for editing: it is being sent, may already
+    have been sent (DATA began), was taken by the server for someone, or has no draft."""
+
+    code = "store.outbox.not_editable"
+
+
 class SearchQueryError(ConfigError):
     """A search query the parser cannot use (an unknown date, an empty `from:`)."""
 

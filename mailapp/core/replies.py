@@ -18,12 +18,16 @@ Rules, as people know them from Thunderbird:
 - Forward is inline: the original's main header fields and text under a separator line,
   with its attachments attached again (an attached message/rfc822 would travel as
   application/octet-stream in our composer, which many programs do not open as a message).
+- When the original has an HTML part (already made safe by the engine), the answer also gets
+  an HTML start: the attribution (or the forward header) and the original's HTML inside a
+  `<blockquote type="cite">`, as Thunderbird quotes; the plain start stays for plain mode.
 
 Imports: the standard library and core.draft.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,6 +88,9 @@ class Original:
     references: tuple[str, ...] = ()
     text: str = ""  # the plain text (made from the HTML when there is no plain part)
     attachments: tuple[Attachment, ...] = ()  # read only for Forward (with their bytes)
+    # The HTML body, sanitised and without images (engine.sent_folder.quotable_html); None
+    # for a plain-text message. Never unsanitised HTML: it goes into the composer as is.
+    html: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,8 @@ class Prefill:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    # The same start as HTML (the original quoted in a blockquote); None: write plain text.
+    html_body: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +273,7 @@ def build_reply(
     sender = original.from_[0] if original.from_ else None
     line = attribution(sender, date_text, template=template, template_no_date=template_no_date)
     quoted = quote(without_signature(original.text))
+    html_body = html_start(line, original.html) if original.html else None
     return Prefill(
         kind=ReplyKind.REPLY_ALL if reply_all else ReplyKind.REPLY,
         account=original.account,
@@ -273,7 +283,15 @@ def build_reply(
         body=f"\n\n{line}\n{quoted}\n",
         in_reply_to=in_reply_to,
         references=references,
+        html_body=html_body,
     )
+
+
+def html_start(lines: str, quoted_html: str) -> str:
+    """An HTML answer's start: an empty paragraph to write in, the attribution or forward
+    header (plain text, escaped; one line each), then the original in a blockquote."""
+    head = "<br>".join(html_lib.escape(line) for line in lines.split("\n"))
+    return f'<p><br></p>\n<p>{head}</p>\n<blockquote type="cite">{quoted_html}</blockquote>\n'
 
 
 def forward_header(original: Original, date_text: str | None, words: ForwardWords) -> str:
@@ -309,4 +327,5 @@ def build_forward(
         subject=forward_subject(original.subject),
         body=f"\n\n{header}\n\n{text}\n",
         attachments=original.attachments,
+        html_body=html_start(header, original.html) if original.html else None,
     )

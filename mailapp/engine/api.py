@@ -28,6 +28,7 @@ from mailapp.core.model import Account, IncomingProtocol
 from mailapp.core.reading import AttachmentInfo, LinkWarning, ReadableMessage
 from mailapp.core.replies import Original
 from mailapp.engine import drafts as _drafts
+from mailapp.engine import sent_folder as _sent_folder
 from mailapp.engine.account_check import check_account
 from mailapp.engine.accounts import AccountRegistry, validate_account
 from mailapp.engine.discovery import (
@@ -53,6 +54,7 @@ from mailapp.engine.reading import (
 )
 from mailapp.engine.send_later import enqueue_not_before
 from mailapp.engine.sending import DeliveryStatus, SendingService, SendResult, SentSummary
+from mailapp.engine.sent_folder import SentFolderItem
 from mailapp.engine.sync.changes import ChangeQueue, parse_flag
 from mailapp.engine.sync.imap_sync import ImapSync, IngestHook, SyncProgress, SyncReport
 from mailapp.engine.sync.imap_sync import ProgressCallback as SyncProgressCallback
@@ -93,6 +95,7 @@ __all__ = [
     "SendProgress",
     "SendResult",
     "SendStage",
+    "SentFolderItem",
     "SentSummary",
     "ServerKind",
     "SortKey",
@@ -312,7 +315,8 @@ class Engine:
         if self._mail_database is None:
             self._mail_database = Database.open(self.profile.database_file)
         if self._mail_blobs is None:
-            self._mail_blobs = BlobStore(self.profile.blobs_dir)
+            # With the database: bulk downloads go into pack files (ADR 0007).
+            self._mail_blobs = BlobStore(self.profile.blobs_dir, self._mail_database)
         return self._mail_database, self._mail_blobs
 
     def _ingest_hook(self, account: Account) -> IngestHook:
@@ -563,7 +567,9 @@ class Engine:
             return (await self._pop3_fetch(account, progress).fetch()).as_sync_report()
         sync = self._imap_sync(account, progress)
         try:
-            return await sync.download_bodies(folders)
+            report = await sync.download_bodies(folders)
+            await sync.index_pending()  # search finds the body words once this returns
+            return report
         finally:
             await sync.disconnect()
 
@@ -647,6 +653,21 @@ class Engine:
 
     # (end of the sending block)
     # --- end sending and delivery tracking ---
+
+    # --- outbox: edit queued message ---
+    # (begin of the block owned by the outbox edit work; the substance is in engine.sending)
+
+    async def edit_outbox(self, outbox_id: int) -> SavedDraft:
+        """Take a queued (deferred, failed) message back into the composer: it leaves the
+        outbox atomically, so it is not sent while being edited, and its draft is saved on
+        this computer (closing the composer keeps it in Drafts; sending it makes a new
+        outbox entry with a new Message-ID). OutboxEntry.edit_refusal says beforehand why a
+        message cannot be edited; this raises OutboxEditError with that reason (being sent,
+        maybe sent already, queued without its draft), MessageNotFoundError when gone."""
+        return await self.sending.take_back(outbox_id, self._local_drafts)
+
+    # (end of the outbox edit block)
+    # --- end outbox: edit queued message ---
 
     # --- window support: change notifications ---
     # (begin of the block owned by the window's delivery views: Sent, Outbox, the runner)
@@ -990,47 +1011,67 @@ class Engine:
 
     async def reply_original(self, message_id: int, *, attachments: bool = False) -> Original:
         """The message as Reply, Reply All and Forward need it: addresses (Reply-To too),
-        threading ids, the text; with `attachments` (Forward) every attachment's bytes.
-        The body is fetched from the server when the store has only the headers."""
-        from mailapp.core.draft import Attachment
-        from mailapp.core.replies import Person
-        from mailapp.protocols.mime.parse import Address, extract_part, parse_message
-
+        threading ids, the text and its HTML made safe to quote; with `attachments` (Forward)
+        every attachment's bytes. The body is fetched from the server when the store has
+        only the headers."""
         row = await self.get_message(message_id)
         database, _ = self._mail_store()
         folder = await asyncio.to_thread(FolderRepository(database).get, row.folder_id)
         raw = await self.get_raw(message_id)
-
-        def read() -> Original:
-            parsed = parse_message(raw)
-            files: list[Attachment] = []
-            if attachments:
-                for part in parsed.attachments:
-                    try:
-                        data = extract_part(raw, part.part)
-                        files.append(Attachment(part.safe_name, part.content_type, data=data))
-                    except MailAppError:
-                        continue  # a part that cannot be read is not worth refusing for
-
-            def people(values: Sequence[Address]) -> tuple[Person, ...]:
-                return tuple(Person(a.name, a.addr) for a in values)
-
-            return Original(
-                account=folder.account if folder is not None else "",
-                subject=parsed.subject,
-                from_=people(parsed.from_),
-                reply_to=people(parsed.reply_to),
-                to=people(parsed.to),
-                cc=people(parsed.cc),
-                date=parsed.date,
-                message_id=parsed.message_id or row.message_id,
-                in_reply_to=parsed.in_reply_to,
-                references=parsed.references,
-                text=parsed.text,
-                attachments=tuple(files),
-            )
-
-        return await asyncio.to_thread(read)
+        return await asyncio.to_thread(
+            _sent_folder.original_from_raw,
+            raw,
+            account=folder.account if folder is not None else "",
+            message_id=row.message_id,
+            attachments=attachments,
+        )
 
     # (end of the replying and forwarding block)
     # --- end replying and forwarding ---
+
+    # --- sent folder view ---
+    # (begin of the block owned by the Sent folder work; the substance is in
+    # engine.sent_folder)
+
+    async def sent_folder(
+        self, account: str | None = None, limit: int = _sent_folder.DEFAULT_LIMIT
+    ) -> list[SentFolderItem]:
+        """The Sent folder of one account (None: every account's), newest first: each message
+        of the synced server Sent folder (also those other programs sent), with mailapp's
+        delivery summary when mailapp sent it (matched by Message-ID), and the messages
+        mailapp sent that the server folder does not hold (yet), each listed once."""
+        database, _ = self._mail_store()
+        sending = self.sending
+        return await asyncio.to_thread(
+            _sent_folder.sent_folder_items,
+            database,
+            sending.outbox,
+            sending.delivery,
+            account=account,
+            limit=limit,
+        )
+
+    async def outgoing_reply_original(
+        self, outbox_id: int, *, attachments: bool = False
+    ) -> Original:
+        """Like reply_original, for a sent message known only from the outbox (a POP3 account,
+        or sent before the next sync brought its server copy). MessageNotFoundError."""
+        entry = await asyncio.to_thread(self.sending.outbox.get, outbox_id)
+        if entry is None:
+            raise MessageNotFoundError(f"There is no outgoing message {outbox_id}.")
+        raw = await asyncio.to_thread(self.sending.outbox.raw, entry)
+        return await asyncio.to_thread(
+            _sent_folder.original_from_raw,
+            raw,
+            account=entry.account,
+            message_id=entry.message_id,
+            attachments=attachments,
+        )
+
+    async def search_all_folders(self, query: str, *, limit: int = 10_000) -> list[MessageRow]:
+        """The newest `limit` messages of every folder of every account matching the query
+        (the window's "All folders" search; the same syntax as search_messages)."""
+        return await self.search_messages(query, limit=limit)
+
+    # (end of the sent folder view block)
+    # --- end sent folder view ---

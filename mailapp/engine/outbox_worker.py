@@ -21,8 +21,9 @@ failure defers only the entries of that account's batch, and a poison message (o
 our own code fail) is deferred with backoff, or made uncertain if its final "." was out.
 
 After the server took a message (and it is marked sent), `SentCopier` files the copy in Sent:
-the local copy (the outbox keeps the exact bytes: `LocalSentCopier`) or the IMAP APPEND to
-the account's \\Sent folder (engine.sent_copy). A copy that fails stays pending with its
+the local copy (the outbox keeps the exact bytes: `LocalSentCopier`; it is recorded as made
+with the outcome itself) or the IMAP APPEND to the account's \\Sent folder
+(engine.sent_copy). A copy that fails stays pending with its
 reason and is tried again on the next run; it never makes the message be sent again.
 
 `connections_per_account` > 1 sends an account's due messages over that many SMTP
@@ -167,7 +168,8 @@ class SentCopier(Protocol):
 
 class LocalSentCopier:
     """The local Sent: the outbox keeps every sent message's exact bytes (fsynced at enqueue)
-    and `recent_sent` lists them. Checks the bytes are there and calls it done.
+    and `recent_sent` lists them. Calls it done once the bytes are known to be there (the
+    worker just read them from the store; without them, it looks).
 
     IMAP accounts file theirs on the server instead (engine.sent_copy.ImapSentCopier)."""
 
@@ -175,8 +177,10 @@ class LocalSentCopier:
         self._blobs = blobs
 
     async def copy(self, account: Account, entry: OutboxEntry, raw: bytes) -> SentCopyState:
-        # One stat of a local file: cheaper on the loop than a hop to a thread and back.
-        if not self._blobs.exists(entry.raw_hash):
+        # The worker hands over the bytes it read from that very file (digest checked) during
+        # this run, and the outbox row keeps the file referenced: no need to look again.
+        # Without them, one stat of a local file: cheaper than a hop to a thread and back.
+        if not raw and not self._blobs.exists(entry.raw_hash):
             raise StoreError(f"The sent message {entry.message_id} is missing from the store.")
         return SentCopyState.DONE
 
@@ -217,6 +221,7 @@ class OutboxWorker:
         self.accounts = accounts
         self.credentials = credentials
         self.sent_copier = sent_copier
+        self._local_copies = isinstance(sent_copier, LocalSentCopier)
         self.timeout = timeout
         self.session_factory = session_factory or self._default_session
         self.lease_seconds = lease_seconds
@@ -577,7 +582,10 @@ class OutboxWorker:
             await self._mark_internal_error(entry, report, internal, data_started)
             return
         _say(progress, SendStage.FINISHED, entry, detail, state=result.state)
-        if result.state is OutboxState.SENT:
+        if self._local_copies:
+            # The outcome recorded the local copy as made (see _outcome_step).
+            self._copies_tried.add(entry.id)
+        elif result.state is OutboxState.SENT:
             await self._copy_to_sent(entry, raw=raw, account=account)
 
     def _follow(self, followup: asyncio.Future[None] | None) -> None:
@@ -625,6 +633,9 @@ class OutboxWorker:
                 smtp_host=host,
                 dsn_offered=offered,
                 replies=replies,
+                # The local Sent is the stored bytes: the copy is made with the outcome, in
+                # the same transaction, instead of one more step after it.
+                sent_copy=SentCopyState.DONE if self._local_copies else None,
             )
         if outcome.kind is SendOutcomeKind.DEFERRED:
             return Outcome.deferred(

@@ -5,19 +5,16 @@ another process) claims the entry, so deleting it is a true undo: nothing went o
 SendingService.enqueue with SendOptions.send_at set; when the sending work grows a `send_at`
 parameter of its own, this module can go.
 
-Imports: core, protocols (compose), store (outbox), engine.sending.
+Imports: core, engine.sending.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 from mailapp.core.draft import Draft
 from mailapp.core.model import Account
-from mailapp.engine.sending import USER_AGENT, SendingService, SendResult
-from mailapp.protocols.mime.compose import compose
-from mailapp.store.outbox import SendOptions, recipients_from_draft
+from mailapp.engine.sending import SendingService, SendResult
 
 
 async def enqueue_not_before(
@@ -30,23 +27,6 @@ async def enqueue_not_before(
 ) -> SendResult:
     """Compose (in a thread: attachments are read now) and store durably, due at `send_at`.
     Raises InvalidDraftError (an attachment that cannot be read), HeaderInjectionError."""
-    if request_dsn is None:
-        request_dsn = account.options.request_delivery_reports
-    composed = await asyncio.to_thread(
-        compose,
-        draft,
-        message_id_domain=draft.from_.ascii_domain,
-        smtputf8_allowed=True,
-        user_agent=USER_AGENT,
-    )
-    recipients = recipients_from_draft(draft, composed.envelope_recipients)
-    options = SendOptions.for_draft(draft, request_dsn=request_dsn, send_at=send_at)
-    entry = await asyncio.to_thread(
-        service.outbox.enqueue_composed,
-        account.name,
-        composed,
-        recipients,
-        options,
-        subject=draft.subject,
-    )
+    # SendingService.enqueue has its send_at now, and keeps the draft for editing.
+    entry = await service.enqueue(account, draft, request_dsn=request_dsn, send_at=send_at)
     return await service.result(entry.id)

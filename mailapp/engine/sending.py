@@ -7,13 +7,18 @@ delete); what became of a message (`delivery_status`, `recent_sent`); and `inges
 for a received DSN, bounce or read receipt. Store calls are synchronous and run in
 asyncio.to_thread.
 
+Each entry queued from a draft keeps that draft (engine.drafts' record, its attachments
+copied into the message files first, so the queued bytes and the draft agree), and
+`take_back` hands a queued message back to the composer ("Edit" in the Outbox).
+
 Imports: core, protocols (compose), store, transport (through engine.outbox_worker), engine.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from mailapp.core.delivery import (
@@ -23,9 +28,11 @@ from mailapp.core.delivery import (
     RecipientStatus,
     RetryPolicy,
 )
-from mailapp.core.draft import Draft
+from mailapp.core.draft import Attachment, Draft
 from mailapp.core.errors import MessageNotFoundError
 from mailapp.core.model import Account
+from mailapp.engine import drafts as _drafts
+from mailapp.engine.drafts import DraftRef, LocalDrafts, SavedDraft, draft_message
 from mailapp.engine.outbox_worker import (
     DEFAULT_LEASE_SECONDS,
     AccountLookup,
@@ -41,7 +48,7 @@ from mailapp.engine.outbox_worker import (
 )
 from mailapp.engine.sent_copy import AccountPassword, ImapSentCopier
 from mailapp.engine.tracking import DeliveryTracker, IngestResult
-from mailapp.protocols.mime.compose import compose
+from mailapp.protocols.mime.compose import ComposedMessage, compose
 from mailapp.store.blobs import BlobStore
 from mailapp.store.db import Database
 from mailapp.store.delivery import DeliveryRepository, now_utc
@@ -98,6 +105,33 @@ class SentSummary:
     summary: MessageDeliverySummary
 
 
+def _compose(draft: Draft) -> ComposedMessage:
+    # SMTPUTF8 is allowed here; whether the server offers it is checked when sending, and a
+    # message that needs it fails there with the reason.
+    return compose(
+        draft,
+        message_id_domain=draft.from_.ascii_domain,
+        smtputf8_allowed=True,
+        user_agent=USER_AGENT,
+    )
+
+
+def _record_holds(draft: Draft) -> bool:
+    """Whether engine.drafts' record keeps everything of this draft (the composer never
+    makes inline images or extra headers; a draft with them is queued without its draft)."""
+    return not draft.inline_images and not draft.extra_headers
+
+
+def _draft_record(
+    account: str, draft: Draft, request_dsn: bool, composed: ComposedMessage
+) -> str | None:
+    """The draft as the drafts directory keeps it (engine.drafts' own record), as JSON."""
+    if not _record_holds(draft) or any(a.path is None for a in draft.attachments):
+        return None
+    ref = DraftRef(account, "", composed.message_id, now_utc(), subject=draft.subject)
+    return json.dumps(_drafts._record(ref, draft, request_dsn), ensure_ascii=False)
+
+
 def normalize_message_id(text: str) -> str:
     """`abc@x` or `<abc@x>` as stored: with angle brackets, no surrounding blanks."""
     text = text.strip()
@@ -137,6 +171,7 @@ class SendingService:
                     timeout=timeout,
                 )
         self.outbox = OutboxRepository(database, blobs, policy=policy)
+        self.outbox_blobs = blobs
         self.delivery = DeliveryRepository(database)
         self.tracker = DeliveryTracker(database, blobs, outbox=self.outbox, delivery=self.delivery)
         self.worker = OutboxWorker(
@@ -154,33 +189,61 @@ class SendingService:
     # -- sending -----------------------------------------------------------------------------
 
     async def enqueue(
-        self, account: Account, draft: Draft, *, request_dsn: bool | None = None
+        self,
+        account: Account,
+        draft: Draft,
+        *,
+        request_dsn: bool | None = None,
+        send_at: datetime | None = None,
     ) -> OutboxEntry:
-        """Compose the draft (in a thread) and store it durably in the outbox; no network.
+        """Compose the draft (in a thread) and store it durably in the outbox, with the draft
+        itself for a later edit; no network. `send_at`: no worker takes it before then (the
+        composer's Undo window); None: due at once.
 
         request_dsn None: the account's setting. Raises InvalidDraftError (for example an
         attachment that cannot be read), HeaderInjectionError."""
         if request_dsn is None:
             request_dsn = account.options.request_delivery_reports
-        # SMTPUTF8 is allowed here; whether the server offers it is checked when sending,
-        # and a message that needs it fails there with the reason.
-        composed = await asyncio.to_thread(
-            compose,
-            draft,
-            message_id_domain=draft.from_.ascii_domain,
-            smtputf8_allowed=True,
-            user_agent=USER_AGENT,
-        )
-        recipients = recipients_from_draft(draft, composed.envelope_recipients)
-        options = SendOptions.for_draft(draft, request_dsn=request_dsn)
-        return await asyncio.to_thread(
-            self.outbox.enqueue_composed,
-            account.name,
-            composed,
-            recipients,
-            options,
-            subject=draft.subject,
-        )
+        options = SendOptions.for_draft(draft, request_dsn=request_dsn, send_at=send_at)
+
+        def store() -> OutboxEntry:
+            kept, digests = self._keep_attachments(draft)
+            composed = _compose(kept)
+            recipients = recipients_from_draft(kept, composed.envelope_recipients)
+            return self.outbox.enqueue_composed(
+                account.name,
+                composed,
+                recipients,
+                options,
+                subject=draft.subject,
+                draft_record=_draft_record(account.name, kept, request_dsn, composed),
+                draft_blobs=digests,
+            )
+
+        return await asyncio.to_thread(store)
+
+    def _keep_attachments(self, draft: Draft) -> tuple[Draft, list[str]]:
+        """The draft with each attachment's bytes read once into the message files (fsynced),
+        so the message composed now and the draft kept for editing hold the same bytes, and
+        an attachment given in memory (a forward) has a file the draft record can name.
+        A draft the record cannot hold is returned as it is (nothing is kept for it)."""
+        if not _record_holds(draft) or not draft.attachments:
+            return draft, []
+        kept: list[Attachment] = []
+        digests: list[str] = []
+        for attachment in draft.attachments:
+            data = attachment.read()  # InvalidDraftError for a file gone or changed
+            digest = self.outbox_blobs.put(data, durable=True)
+            digests.append(digest)
+            kept.append(
+                Attachment(
+                    attachment.filename,
+                    attachment.content_type,
+                    path=self.outbox_blobs.path_for(digest),
+                    size=len(data),
+                )
+            )
+        return replace(draft, attachments=tuple(kept)), digests
 
     async def send(
         self,
@@ -269,6 +332,43 @@ class SendingService:
 
     async def delete(self, outbox_id: int) -> bool:
         return await asyncio.to_thread(self.outbox.delete, outbox_id)
+
+    async def take_back(self, outbox_id: int, drafts: LocalDrafts) -> SavedDraft:
+        """Take a queued message back for editing: its draft is saved in `drafts` (so closing
+        the composer keeps it, and a crash loses nothing), then the entry leaves the outbox
+        atomically (OutboxRepository.withdraw), so it can never be sent while being edited.
+
+        Refused (OutboxEditError, with the reason) while an attempt is under way, once DATA
+        may have reached the server (uncertain), when any recipient got it, or for an entry
+        queued without its draft; MessageNotFoundError when it is gone. If a worker claims it
+        between the first look and the withdrawal, the withdrawal is refused and the draft
+        saved for it is removed again: it is sent, not edited.
+
+        Sending the edited message makes a fresh entry with a new Message-ID (and ENVID): it
+        is a different message, and a late report about the old attempt (a bounce of its 5xx
+        after DATA, a DSN) must not be tied to it; the old id may also already be in the
+        server's or a recipient's logs for the attempt that failed."""
+        record = await asyncio.to_thread(self.outbox.draft_for_edit, outbox_id)
+        data = json.loads(record)
+        draft = _drafts._draft_from(data)
+        request_dsn = data.get("request_dsn")
+        raw, message_id = await asyncio.to_thread(draft_message, draft, user_agent=USER_AGENT)
+        ref = DraftRef(
+            str(data["account"]), drafts.new_id(), message_id, now_utc(), subject=draft.subject
+        )
+
+        def keep_then_withdraw() -> None:
+            # One thread for both steps: a cancelled caller cannot split them, so the draft
+            # saved here is removed exactly when the entry stayed in the outbox.
+            drafts.write(ref, draft, request_dsn, raw)
+            try:
+                self.outbox.withdraw(outbox_id)
+            except BaseException:
+                drafts.delete(ref.local_id)
+                raise
+
+        await asyncio.to_thread(keep_then_withdraw)
+        return SavedDraft(ref, draft, request_dsn)
 
     # -- delivery ----------------------------------------------------------------------------
 

@@ -23,6 +23,8 @@ ENVID_MAX = 100  # RFC 3461 section 4.4
 _XTEXT_HEX = re.compile(r"\+([0-9A-Fa-f]{2})")
 _UTF8_ESCAPE = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
 _NOTIFY_ORDER = (Notify.SUCCESS, Notify.FAILURE, Notify.DELAY)
+# Text made only of xchars (printable ASCII but "+" and "="): its own xtext.
+_XTEXT_SAFE = re.compile(r"[!-*,-<>-~]*")
 
 
 def _is_xchar(byte: int) -> bool:
@@ -32,6 +34,8 @@ def _is_xchar(byte: int) -> bool:
 def xtext_encode(text: str) -> str:
     """RFC 3461 xtext: "+" and "=", blanks, controls and (as UTF-8) any non-ASCII
     become "+XX" with upper-case hex; everything else stays."""
+    if _XTEXT_SAFE.fullmatch(text):  # ENVIDs and most addresses: one scan in C
+        return text
     return "".join(chr(b) if _is_xchar(b) else f"+{b:02X}" for b in text.encode("utf-8"))
 
 

@@ -10,6 +10,7 @@ Life of an entry (core.delivery.OutboxState):
                                              --mark_deferred--> deferred --(due)--> sending
                                              --mark_failed----> failed
                                              --mark_uncertain-> uncertain
+    queued, deferred or failed --withdraw--> gone (its draft goes back to the composer)
 
 A crashed worker's lease expires; `recover` (run by every `claim_due` too) puts the entry back
 to queued when DATA never started (safe to send again) and to uncertain when it had (maybe
@@ -56,11 +57,17 @@ from mailapp.core.delivery import (
     state_for_reply,
 )
 from mailapp.core.draft import ALL_NOTIFY, Draft, Notify
-from mailapp.core.errors import InvalidDraftError, LeaseLostError, OutboxError
+from mailapp.core.errors import (
+    InvalidDraftError,
+    LeaseLostError,
+    MessageNotFoundError,
+    OutboxEditError,
+    OutboxError,
+)
 from mailapp.protocols.smtp_params import envid as new_envid
 from mailapp.store.blobs import BlobStore
 from mailapp.store.db import Database
-from mailapp.store.delivery import apply_event, epoch, moment, now_utc
+from mailapp.store.delivery import apply_event, apply_events, epoch, moment, now_utc
 
 if TYPE_CHECKING:
     from mailapp.protocols.mime.compose import ComposedMessage
@@ -206,6 +213,18 @@ class OutboxEntry:
     lease_until: datetime | None
     updated_at: datetime
     recipients: tuple[OutboxRecipient, ...]
+    # The composer's draft is kept with the entry (outbox_drafts), so it can be edited.
+    has_draft: bool = False
+
+    @property
+    def edit_refusal(self) -> str | None:
+        """Why the person cannot take this message back into the composer (None: they can).
+        See OutboxRepository.withdraw, which decides again inside its transaction."""
+        return edit_refusal(self)
+
+    @property
+    def editable(self) -> bool:
+        return self.edit_refusal is None
 
     @property
     def sending_recipients(self) -> tuple[OutboxRecipient, ...]:
@@ -219,6 +238,59 @@ class OutboxEntry:
     def dsn_notify(self, server_offers_dsn: bool) -> frozenset[Notify] | None:
         """NOTIFY for each RCPT TO, or None (then no DSN parameters at all)."""
         return self.notify if self.request_dsn and server_offers_dsn else None
+
+
+# -- taking a message back for editing --------------------------------------------------------
+
+# Recipients in these states have not got the message from us: editing it cannot duplicate.
+_EDITABLE_RECIPIENT_STATES = frozenset(
+    {DeliveryState.QUEUED, DeliveryState.DEFERRED, DeliveryState.FAILED}
+)
+_EDITABLE_STATES = frozenset({OutboxState.QUEUED, OutboxState.DEFERRED, OutboxState.FAILED})
+EDIT_BEING_SENT = "It is being sent right now."
+EDIT_MAYBE_SENT = (
+    "It may already have been sent: the connection broke after the message was handed to the "
+    "server, before the server confirmed it."
+)
+EDIT_TAKEN = "The server already took it for some recipients, so it cannot be changed any more."
+EDIT_NO_DRAFT = (
+    "It was queued without its draft (by an older version of mailapp), so it cannot be "
+    "opened for editing."
+)
+
+
+def edit_refusal(entry: OutboxEntry) -> str | None:
+    """Why `entry` cannot be taken back into the composer, in one sentence; None if it can.
+
+    Never while an attempt is under way (sending: it holds a lease) or once an attempt may
+    have delivered it (uncertain: DATA began and no answer came); never when any recipient
+    got it. A deferred or failed entry whose last DATA drew a definite refusal is editable:
+    the server said it did not take the message."""
+    if entry.state is OutboxState.SENDING:
+        return EDIT_BEING_SENT
+    if entry.state is OutboxState.UNCERTAIN or any(
+        r.state is DeliveryState.UNCERTAIN for r in entry.recipients
+    ):
+        return EDIT_MAYBE_SENT
+    if (
+        entry.state not in _EDITABLE_STATES
+        or entry.sent_at is not None
+        or any(r.state not in _EDITABLE_RECIPIENT_STATES for r in entry.recipients)
+    ):
+        return EDIT_TAKEN
+    if not entry.has_draft:
+        return EDIT_NO_DRAFT
+    return None
+
+
+def _edit_hint(reason: str) -> str:
+    if reason == EDIT_BEING_SENT:
+        return "Wait for the attempt to end; if the server does not take it, edit it then."
+    if reason == EDIT_MAYBE_SENT:
+        return "Send it again or delete it; to change it, write a new message."
+    if reason == EDIT_NO_DRAFT:
+        return "Delete it and write it again."
+    return "Write a new message instead."
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +333,9 @@ class DataStart:
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """Batch step: the end of the transaction, exactly as the mark_* call of its kind (build
-    it with the class methods), after recording `replies` (RCPT replies not yet recorded)."""
+    it with the class methods), after recording `replies` (RCPT replies not yet recorded).
+    `sent_copy` (accepted only): the copy in Sent is settled with it, as mark_sent_copy
+    would (a local Sent: the stored bytes are the copy)."""
 
     outbox_id: int
     kind: OutcomeKind
@@ -272,6 +346,7 @@ class Outcome:
     dsn_offered: bool | None = None
     next_attempt_at: datetime | None = None
     replies: tuple[RcptReply, ...] = ()
+    sent_copy: SentCopyState | None = None
 
     @classmethod
     def accepted(
@@ -283,6 +358,7 @@ class Outcome:
         dsn_offered: bool,
         reply_code: int = 250,
         replies: tuple[RcptReply, ...] = (),
+        sent_copy: SentCopyState | None = None,
     ) -> Outcome:
         return cls(
             outbox_id,
@@ -293,6 +369,7 @@ class Outcome:
             smtp_host,
             dsn_offered,
             replies=replies,
+            sent_copy=sent_copy,
         )
 
     @classmethod
@@ -451,7 +528,8 @@ _ENTRY_COLUMNS = (
     " body_8bit, request_dsn, notify, ret, read_receipt, created_at, queued_at, state,"
     " attempts, next_attempt_at, last_error, last_reply, last_reply_code, smtp_host,"
     " dsn_offered, data_started_at, sent_at, sent_copy_state, sent_copy_error, lease_owner,"
-    " lease_until, updated_at"
+    " lease_until, updated_at,"
+    " EXISTS (SELECT 1 FROM outbox_drafts d WHERE d.outbox_id = outbox.id)"
 )
 _RECIPIENT_COLUMNS = (
     "outbox_id, id, position, address, orcpt, kind, state, read_state, status, diagnostic,"
@@ -486,7 +564,7 @@ def _entry_from(values: Any, recipients: tuple[OutboxRecipient, ...]) -> OutboxE
      body_8bit, request_dsn, notify, ret, read_receipt, created_at, queued_at, state, attempts,
      next_attempt_at, last_error, last_reply, last_reply_code, smtp_host, dsn_offered,
      data_started_at, sent_at, sent_copy_state, sent_copy_error, lease_owner, lease_until,
-     updated_at) = values  # fmt: skip
+     updated_at, has_draft) = values  # fmt: skip
     return OutboxEntry(
         id=oid,
         account=account,
@@ -520,6 +598,7 @@ def _entry_from(values: Any, recipients: tuple[OutboxRecipient, ...]) -> OutboxE
         lease_until=_opt_moment(lease_until),
         updated_at=moment(updated_at),
         recipients=recipients,
+        has_draft=bool(has_draft),
     )
 
 
@@ -555,6 +634,8 @@ class OutboxRepository:
         needs_smtputf8: bool = False,
         body_8bit: bool = False,
         now: datetime | None = None,
+        draft_record: str | None = None,
+        draft_blobs: Sequence[str] = (),
     ) -> OutboxEntry:
         """Store a message for sending; when this returns, it survives a crash or power cut.
 
@@ -562,6 +643,11 @@ class OutboxRepository:
         transaction. Enqueueing the same Message-ID with the same bytes again returns the
         stored entry; with other bytes it raises OutboxError. Raises InvalidDraftError for no
         recipient or the same recipient twice.
+
+        `draft_record` is the composer's draft the message was made from (the engine's
+        serialisation, opaque here), kept with the entry so it can be edited (withdraw);
+        `draft_blobs` the digests of message files it names (already stored by the caller),
+        kept alive while the entry is.
         """
         options = options or SendOptions()
         now = now or now_utc()
@@ -637,6 +723,12 @@ class OutboxRepository:
                     rcursor.lastrowid,
                     DeliveryEvent(now, EventSource.SYSTEM, DeliveryState.QUEUED),
                 )
+            if draft_record is not None:
+                connection.execute(
+                    "INSERT INTO outbox_drafts (outbox_id, record, attachment_hashes)"
+                    " VALUES (?, ?, ?)",
+                    (outbox_id, draft_record, json.dumps(list(draft_blobs))),
+                )
             return self._load(connection, "id = ?", (outbox_id,))[0]
 
     def enqueue_composed(
@@ -648,6 +740,8 @@ class OutboxRepository:
         *,
         subject: str = "",
         now: datetime | None = None,
+        draft_record: str | None = None,
+        draft_blobs: Sequence[str] = (),
     ) -> OutboxEntry:
         """enqueue() for a protocols.mime.compose result; `recipients` usually from
         recipients_from_draft(draft, composed.envelope_recipients)."""
@@ -662,6 +756,8 @@ class OutboxRepository:
             needs_smtputf8=composed.needs_smtputf8,
             body_8bit=composed.has_8bit,
             now=now,
+            draft_record=draft_record,
+            draft_blobs=draft_blobs,
         )
 
     def raw(self, entry: OutboxEntry) -> bytes:
@@ -702,30 +798,37 @@ class OutboxRepository:
             sql += " ORDER BY next_attempt_at, id LIMIT ?"
             params.append(limit)
             ids = [row[0] for row in connection.execute(sql, params).fetchall()]
-            claimed: list[int] = []
-            for outbox_id in ids:
-                connection.execute(
-                    "UPDATE outbox_recipients SET in_flight = 0 WHERE outbox_id = ?", (outbox_id,)
-                )
-                moved = connection.execute(
+            if not ids:
+                return []
+            # A few statements for the whole claim, not a few per entry.
+            connection.execute(
+                "UPDATE outbox_recipients SET in_flight = 0"
+                " WHERE outbox_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids),),
+            )
+            moved = {
+                row[0]
+                for row in connection.execute(
                     "UPDATE outbox_recipients SET state = 'sending', in_flight = 1,"
                     " rcpt_code = NULL, rcpt_reply = NULL, updated_at = ?"
-                    " WHERE outbox_id = ? AND state IN ('queued', 'deferred')",
-                    (when, outbox_id),
-                ).rowcount
-                if not moved:
+                    " WHERE outbox_id IN (SELECT value FROM json_each(?))"
+                    " AND state IN ('queued', 'deferred') RETURNING outbox_id",
+                    (when, json.dumps(ids)),
+                ).fetchall()
+            }
+            claimed = [outbox_id for outbox_id in ids if outbox_id in moved]
+            for outbox_id in ids:
+                if outbox_id not in moved:
                     # Nobody left to send to (a report overtook the queue): just settle it.
                     self._finish(connection, outbox_id, now, reason="nothing left to send")
-                    continue
-                connection.execute(
-                    "UPDATE outbox SET state = 'sending', lease_owner = ?, lease_until = ?,"
-                    " attempts = attempts + 1, data_started_at = NULL, updated_at = ?"
-                    " WHERE id = ?",
-                    (worker_id, when + lease_seconds, when, outbox_id),
-                )
-                claimed.append(outbox_id)
             if not claimed:
                 return []
+            connection.execute(
+                "UPDATE outbox SET state = 'sending', lease_owner = ?, lease_until = ?,"
+                " attempts = attempts + 1, data_started_at = NULL, updated_at = ?"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (worker_id, when + lease_seconds, when, json.dumps(claimed)),
+            )
             by_id = {
                 entry.id: entry
                 for entry in self._load(
@@ -886,13 +989,17 @@ class OutboxRepository:
         self._settle(connection, outbox_id, outcome.event(now), outcome.smtp_host)
         # What this attempt did not learn (None) keeps what an earlier one found out; sent_at
         # is set by the first attempt the server took.
-        sent_at = epoch(now) if outcome.kind is OutcomeKind.ACCEPTED else None
+        accepted = outcome.kind is OutcomeKind.ACCEPTED
+        sent_at = epoch(now) if accepted else None
         dsn_offered = outcome.dsn_offered
+        copy = None if outcome.sent_copy is None or not accepted else str(outcome.sent_copy)
         connection.execute(
             "UPDATE outbox SET sent_at = coalesce(sent_at, ?),"
             " last_reply = coalesce(?, last_reply),"
             " last_reply_code = coalesce(?, last_reply_code),"
-            " smtp_host = coalesce(?, smtp_host), dsn_offered = coalesce(?, dsn_offered)"
+            " smtp_host = coalesce(?, smtp_host), dsn_offered = coalesce(?, dsn_offered),"
+            " sent_copy_error = CASE WHEN ? IS NULL THEN sent_copy_error END,"
+            " sent_copy_state = coalesce(?, sent_copy_state)"
             " WHERE id = ?",
             (
                 sent_at,
@@ -900,6 +1007,8 @@ class OutboxRepository:
                 outcome.reply_code,
                 outcome.smtp_host,
                 None if dsn_offered is None else int(dsn_offered),
+                copy,
+                copy,
                 outbox_id,
             ),
         )
@@ -933,10 +1042,25 @@ class OutboxRepository:
         if not steps:
             return results
         with self._db.write(durable=durable) as connection:
+            # Steps almost never fail: all of them in one savepoint first, and only when one
+            # raises, all again each in its own (the same results, two statements per step
+            # fewer in the usual case).
+            try:
+                with self._db.write():
+                    return [
+                        StepResult(step, state=self._apply_step(connection, worker_id, step, now))
+                        for step in steps
+                    ]
+            except Exception:  # noqa: S110 - found again below, step by step
+                pass
             for step in steps:
                 try:
-                    with self._db.write():  # a savepoint: this step alone
+                    if isinstance(step, (LeaseRenewal, SentCopyMark)):
+                        # One statement, which changes all or nothing by itself.
                         state = self._apply_step(connection, worker_id, step, now)
+                    else:
+                        with self._db.write():  # a savepoint: this step alone
+                            state = self._apply_step(connection, worker_id, step, now)
                 except Exception as exc:
                     # One bad step (a lost lease, or a defect) must not sink the others.
                     results.append(StepResult(step, error=exc))
@@ -1068,6 +1192,55 @@ class OutboxRepository:
             connection.execute("DELETE FROM outbox WHERE id = ?", (outbox_id,))
             return True
 
+    def draft_for_edit(self, outbox_id: int, now: datetime | None = None) -> str:
+        """The draft record of an entry the person may take back into the composer (see
+        edit_refusal). Leaves the entry where it is (expired leases are recovered first, as
+        withdraw does): the caller keeps the draft somewhere safe, then calls withdraw.
+        Raises MessageNotFoundError, OutboxEditError (with the reason)."""
+        # Its own transaction: what the recovery found stays even when the edit is refused.
+        self.recover(now)
+        with self._db.read() as connection:
+            return self._editable_record(connection, outbox_id)
+
+    def withdraw(self, outbox_id: int, now: datetime | None = None) -> str:
+        """Take the entry out of the outbox for editing, atomically; returns its draft record.
+
+        One durable write transaction, so it is serialised with claim_due: expired leases are
+        recovered first (a crashed worker's entry becomes queued, or uncertain if DATA began),
+        then the entry is checked again (edit_refusal) and deleted with its recipients and
+        draft. Either a worker claimed it before (then this raises: an attempt is under way)
+        or it never can; a worker still holding an older, expired claim has lost its fence
+        (mark_data_started raises LeaseLostError), so the message is never sent after this.
+        Raises MessageNotFoundError, OutboxEditError."""
+        now = now or now_utc()
+        with self._db.durable_transaction() as connection:
+            self._recover(connection, now)
+            record = self._editable_record(connection, outbox_id)
+            connection.execute("DELETE FROM outbox WHERE id = ?", (outbox_id,))
+            return record
+
+    def _editable_record(self, connection: sqlite3.Connection, outbox_id: int) -> str:
+        found = self._load(connection, "id = ?", (outbox_id,))
+        if not found:
+            raise MessageNotFoundError(f"There is no outgoing message {outbox_id}.")
+        reason = edit_refusal(found[0])
+        if (
+            reason is None
+            and connection.execute(
+                "SELECT 1 FROM outbox_recipients WHERE outbox_id = ? AND reported = 1 LIMIT 1",
+                (outbox_id,),
+            ).fetchone()
+        ):
+            reason = EDIT_TAKEN  # a report spoke: it left the submission server once
+        row = connection.execute(
+            "SELECT record FROM outbox_drafts WHERE outbox_id = ?", (outbox_id,)
+        ).fetchone()
+        if reason is None and row is None:
+            reason = EDIT_NO_DRAFT
+        if reason is not None:
+            raise OutboxEditError(reason, hint=_edit_hint(reason))
+        return str(row[0])
+
     def resolve_uncertain(self, outbox_id: int, now: datetime | None = None) -> bool:
         """A report about an uncertain message proves the server took it: its uncertain
         recipients become accepted (DATA is all or nothing) and the entry sent. True if it
@@ -1197,7 +1370,8 @@ class OutboxRepository:
             rows = connection.execute(
                 "SELECT raw_hash FROM outbox UNION SELECT report_hash FROM delivery_reports"
                 " WHERE report_hash IS NOT NULL UNION SELECT report_hash FROM delivery_events"
-                " WHERE report_hash IS NOT NULL"
+                " WHERE report_hash IS NOT NULL UNION SELECT d.value FROM outbox_drafts,"
+                " json_each(outbox_drafts.attachment_hashes) AS d"
             )
             return {row[0] for row in rows}
 
@@ -1267,11 +1441,14 @@ class OutboxRepository:
         """Apply the transaction's outcome to its recipients; a recipient the server refused
         at RCPT keeps its own verdict (5xx failed, 4xx deferred) whatever the outcome."""
         rows = connection.execute(
-            "SELECT id, state, rcpt_code, rcpt_reply FROM outbox_recipients"
+            "SELECT id, state, read_state, rcpt_code, rcpt_reply FROM outbox_recipients"
             " WHERE outbox_id = ? AND in_flight = 1",
             (outbox_id,),
         ).fetchall()
-        for recipient_id, state, rcpt_code, rcpt_reply in rows:
+        events: list[tuple[int, DeliveryEvent, bool]] = []
+        current: dict[int, tuple[DeliveryState, ReadState]] = {}
+        for recipient_id, state, read_state, rcpt_code, rcpt_reply in rows:
+            current[recipient_id] = (DeliveryState(state), ReadState(read_state))
             event = outcome
             if rcpt_code is not None and not 200 <= rcpt_code < 300:
                 status, _text = split_reply(rcpt_reply or "")
@@ -1288,12 +1465,8 @@ class OutboxRepository:
                 event = replace(event, reporting_host=smtp_host)
             # Our own transaction decides over local states only; a report that already
             # spoke (a fast DSN) stays, and this reply goes into the timeline as history.
-            apply_event(
-                connection,
-                recipient_id,
-                event,
-                force=DeliveryState(state) in _LOCAL_STATES,
-            )
+            events.append((recipient_id, event, current[recipient_id][0] in _LOCAL_STATES))
+        apply_events(connection, events, current=current)
         connection.execute(
             "UPDATE outbox_recipients SET in_flight = 0 WHERE outbox_id = ? AND in_flight = 1",
             (outbox_id,),
@@ -1311,16 +1484,15 @@ class OutboxRepository:
     ) -> OutboxState:
         """Set the entry's overall state from its recipients after an outcome."""
         when = epoch(now)
-        head = connection.execute(
-            "SELECT attempts, queued_at, sent_at FROM outbox WHERE id = ?", (outbox_id,)
-        ).fetchone()
-        attempts, queued_at, sent_at = head
-        counts = dict(
-            connection.execute(
-                "SELECT state, count(*) FROM outbox_recipients WHERE outbox_id = ? GROUP BY state",
-                (outbox_id,),
-            ).fetchall()
-        )
+        # The entry's head and its recipients' states in one query.
+        rows = connection.execute(
+            "SELECT o.attempts, o.queued_at, o.sent_at, r.state, count(r.id) FROM outbox o"
+            " LEFT JOIN outbox_recipients r ON r.outbox_id = o.id WHERE o.id = ?"
+            " GROUP BY r.state",
+            (outbox_id,),
+        ).fetchall()
+        attempts, queued_at, sent_at = rows[0][:3]
+        counts = {row[3]: row[4] for row in rows if row[3] is not None}
         waiting = sum(counts.get(str(s), 0) for s in PENDING_STATES)
         if waiting and self.policy.gives_up(moment(queued_at), now):
             days = self.policy.give_up_after / timedelta(days=1)

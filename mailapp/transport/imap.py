@@ -58,6 +58,7 @@ from mailapp.protocols.imap import (
     ESearchResponse,
     ExistsResponse,
     ExpungeResponse,
+    FetchPreparer,
     FetchResponse,
     FlagsResponse,
     HighestModseqCode,
@@ -558,14 +559,22 @@ class ImapClient:
         *,
         on_batch: BatchCallback | None = None,
         check: bool = True,
+        prepare_fetch: FetchPreparer | None = None,
     ) -> CommandResult:
         """Send a command and read until its tagged reply.
 
         With `on_batch`, untagged responses go to that coroutine in batches as they are
         parsed (a huge FETCH is then never held whole). NO/BAD raise ImapCommandError when
-        `check` is true."""
+        `check` is true. `prepare_fetch` builds the FETCH responses read meanwhile (see
+        ResponseParser.prepare_fetch)."""
         async with self._lock:
-            return await self._run_locked(command, on_batch, check)
+            if prepare_fetch is None:
+                return await self._run_locked(command, on_batch, check)
+            self._parser.prepare_fetch = prepare_fetch
+            try:
+                return await self._run_locked(command, on_batch, check)
+            finally:
+                self._parser.prepare_fetch = None
 
     async def _run_locked(
         self, command: Command, on_batch: BatchCallback | None, check: bool
@@ -840,8 +849,10 @@ class ImapClient:
         changed_since: int | None = None,
         vanished: bool = False,
         on_batch: BatchCallback | None = None,
+        prepare: FetchPreparer | None = None,
     ) -> CommandResult:
-        """UID FETCH; with `on_batch` the responses stream to it as they are parsed."""
+        """UID FETCH; with `on_batch` the responses stream to it as they are parsed, built
+        by `prepare` when given (FetchResponse or PreparedFetch, see FetchPreparer)."""
         if vanished and not self.qresync:
             vanished = False
         if changed_since is not None and not self.condstore:
@@ -849,7 +860,7 @@ class ImapClient:
         command = self._builder.uid_fetch(
             uids, items, changed_since=changed_since, vanished=vanished
         )
-        return await self.run(command, on_batch=on_batch)
+        return await self.run(command, on_batch=on_batch, prepare_fetch=prepare)
 
     async def uid_store(
         self, uids: str | Iterable[int], flags: Iterable[str], *, mode: str = "+"

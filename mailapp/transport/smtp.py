@@ -9,12 +9,19 @@ Sending (`SmtpSession.send_envelope`) uses aiosmtplib's lower-level commands, ne
 go out only when the server offers DSN, SIZE is checked before any upload, and the final
 "." is written only after the whole body went out, so a broken connection before it is
 known to be harmless (deferred) and one after it is reported as uncertain.
+
+When the server offers PIPELINING (RFC 2920), MAIL FROM, every RCPT TO and DATA go out in
+one write and their replies are read in order afterwards (aiosmtplib reads one reply per
+command only, so `_ReplyReader` stands in for its protocol while a group is read); each
+reply is still attributed to its own command exactly as in the lock-step exchange used
+otherwise. A small message's body and its final "." then go out in one more write.
 Imports: core, protocols.smtp_params, transport, aiosmtplib.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import re
 import ssl
@@ -25,6 +32,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 import aiosmtplib
+from aiosmtplib.protocol import SMTPProtocol
 from aiosmtplib.response import SMTPResponse
 
 from mailapp.core.checks import CheckStage
@@ -66,6 +74,11 @@ DATA_BASE_SECONDS = 60.0
 DATA_BYTES_PER_SECOND = 10 * 1024
 _CHUNK = 64 * 1024
 _LINE_START_DOT = re.compile(rb"(?m)^\.")
+# What aiosmtplib refuses in a command argument (CR and LF above all: command injection).
+_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
+# Bounds for a server's reply, so a stream without line ends cannot fill the memory.
+_MAX_REPLY_LINE = 8192
+_MAX_REPLY = 4 * _MAX_REPLY_LINE
 
 
 def data_timeout(size: int, minimum: float = DATA_BASE_SECONDS) -> float:
@@ -133,6 +146,16 @@ UploadProgress = Callable[[int, int], None]
 def dot_stuffed(message: bytes) -> bytes:
     """The message as DATA carries it: CRLF line ends, a "." doubled at each line start,
     ending in CRLF (the terminating ".\\r\\n" is not included)."""
+    # Composed messages already have CRLF everywhere and rarely a line starting with ".":
+    # four scans in C then replace two regular expressions over the whole message.
+    crlf = message.count(b"\r\n")
+    if (
+        message.count(b"\n") == crlf
+        and message.count(b"\r") == crlf
+        and b"\n." not in message
+        and not message.startswith(b".")
+    ):
+        return message if message.endswith(b"\r\n") else message + b"\r\n"
     data = re.sub(rb"\r\n|\r|\n", b"\r\n", message)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
@@ -145,6 +168,116 @@ def _reply_of(response: SMTPResponse) -> SmtpReply:
 
 def _by_code(code: int) -> SendOutcomeKind:
     return SendOutcomeKind.FAILED if 500 <= code < 600 else SendOutcomeKind.DEFERRED
+
+
+class _ReplyReader(asyncio.Protocol):
+    """Reads the replies to a group of pipelined commands (RFC 2920), in order.
+
+    aiosmtplib's protocol keeps one reply per command and drops what arrives while no command
+    waits, so for the length of a group this reader takes the transport's data instead
+    (`transport.set_protocol`); flow control and the end of the connection still reach
+    aiosmtplib's protocol, which stays the one the client knows. `restore()` gives the
+    transport back; bytes beyond the expected replies mean the exchange is out of step."""
+
+    def __init__(self, inner: SMTPProtocol, transport: asyncio.BaseTransport) -> None:
+        self._inner = inner
+        self._transport = transport
+        self._buffer = bytearray()
+        self._replies: collections.deque[SMTPResponse] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._error: Exception | None = None
+        transport.set_protocol(self)
+
+    def restore(self) -> bool:
+        """Hand the transport back to aiosmtplib; False when more arrived than was read (the
+        connection must not carry another command then)."""
+        if self._transport.get_protocol() is self:
+            self._transport.set_protocol(self._inner)
+        return not self._buffer and not self._replies
+
+    async def next(self, timeout: float) -> SMTPResponse:
+        """The next reply; raises SMTPServerDisconnected, SMTPReadTimeoutError or
+        SMTPResponseException (a malformed or endless reply)."""
+        if not self._replies:
+            if self._error is not None:
+                raise self._error
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(waiter, timeout)
+            except TimeoutError:
+                raise aiosmtplib.SMTPReadTimeoutError(
+                    "Timed out waiting for server response"
+                ) from None
+            finally:
+                self._waiter = None
+            if not self._replies:
+                assert self._error is not None
+                raise self._error
+        return self._replies.popleft()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def _fail(self, error: Exception) -> None:
+        if self._error is None:
+            self._error = error
+        self._wake()
+
+    def data_received(self, data: bytes) -> None:
+        if self._error is not None:
+            return
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        while True:
+            lines: list[bytes] = []
+            end = start
+            complete = False
+            while (newline := buffer.find(b"\n", end)) != -1:
+                line = bytes(buffer[end:newline]).rstrip(b"\r")
+                end = newline + 1
+                if len(line) > _MAX_REPLY_LINE or len(line) < 3 or not line[:3].isdigit():
+                    self._fail(_malformed(line))
+                    return
+                lines.append(line)
+                if line[3:4] != b"-":
+                    complete = True
+                    break
+            if not complete:
+                break
+            text = "\n".join(
+                part[4:].strip(b" \t").decode("utf-8", "surrogateescape") for part in lines
+            )
+            self._replies.append(SMTPResponse(int(lines[-1][:3]), text))
+            start = end
+        del buffer[:start]
+        if len(buffer) > _MAX_REPLY:
+            self._fail(_malformed(bytes(buffer[:80])))
+            return
+        if self._replies:
+            self._wake()
+
+    def eof_received(self) -> bool | None:
+        self._fail(aiosmtplib.SMTPServerDisconnected("Unexpected EOF received"))
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        error = aiosmtplib.SMTPServerDisconnected("Connection lost")
+        error.__cause__ = exc
+        self._fail(error)
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
+def _malformed(line: bytes) -> aiosmtplib.SMTPResponseException:
+    shown = line[:80].decode("utf-8", "replace")
+    return aiosmtplib.SMTPResponseException(-1, f"Malformed SMTP response line: {shown}")
 
 
 class _GuardedSMTP(aiosmtplib.SMTP):
@@ -404,8 +537,10 @@ class SmtpSession:
         `dsn`: reports wanted; sent (ENVID, RET, NOTIFY, ORCPT) only if the server offers
         DSN. `smtputf8`: the message needs SMTPUTF8 (FAILED with the reason when the server
         does not offer it). `on_recipient` is awaited with each RCPT reply; `before_data`
-        right before DATA (the outbox records that DATA starts; whatever it raises is raised
-        after an RSET, and no DATA is sent). `progress(sent, total)` follows the upload.
+        before any byte of the message goes out (the outbox records that DATA starts):
+        right before DATA, or with PIPELINING right after DATA's 354. Whatever it raises is
+        raised after an RSET, or with PIPELINING after closing the connection, and no byte
+        of the message is sent. `progress(sent, total)` follows the upload.
         Raises ConnectionLostError when not connected; an exception from a hook leaves the
         connection in an unknown state (abort it).
         """
@@ -447,31 +582,30 @@ class SmtpSession:
             wire = prefix + b"<" + address.encode(encoding) + b">"
             return (verb, wire, *(option.encode("ascii") for option in options))
 
+        mail = command_args(b"MAIL", b"FROM:", sender, params)
+        rcpts = [
+            command_args(b"RCPT", b"TO:", r.address, rcpt_options(r.orcpt, notify, smtputf8=utf8))
+            for r in recipients
+        ]
+        if self.supports("pipelining"):
+            return await self._send_pipelined(
+                client, sender, recipients, mail, rcpts, message=message, offered=offered,
+                on_recipient=on_recipient, before_data=before_data, progress=progress,
+            )  # fmt: skip
+
         try:
-            response = await client.execute_command(
-                *command_args(b"MAIL", b"FROM:", sender, params), timeout=self.timeout
-            )
+            response = await client.execute_command(*mail, timeout=self.timeout)
         except Exception as exc:
             return self._broken(exc, offered, ())
         if response.code != 250:
             reply = _reply_of(response)
             await self._reset()
-            return SendOutcome(
-                _by_code(reply.code),
-                f"The SMTP server {where} refused the sender {sender}: {reply.words}",
-                reply,
-                dsn_offered=offered,
-                usable=self.is_connected,
-            )
+            return self._sender_refused(sender, reply, offered)
 
         replies: list[tuple[str, SmtpReply]] = []
-        for recipient in recipients:
-            options = rcpt_options(recipient.orcpt, notify, smtputf8=utf8)
+        for recipient, rcpt in zip(recipients, rcpts, strict=True):
             try:
-                response = await client.execute_command(
-                    *command_args(b"RCPT", b"TO:", recipient.address, options),
-                    timeout=self.timeout,
-                )
+                response = await client.execute_command(*rcpt, timeout=self.timeout)
             except Exception as exc:
                 return self._broken(exc, offered, replies)
             reply = _reply_of(response)
@@ -479,31 +613,10 @@ class SmtpSession:
             if on_recipient is not None:
                 await on_recipient(recipient.address, reply)
             if not self.is_connected:  # 421: the server is closing the connection
-                return SendOutcome(
-                    SendOutcomeKind.DEFERRED,
-                    f"The SMTP server {where} closed the connection: {reply.words}",
-                    reply,
-                    tuple(replies),
-                    offered,
-                    usable=False,
-                )
-        taken = [r for _a, r in replies if r.code in (250, 251)]
-        if not taken:
-            last = replies[-1][1]
+                return self._closing(reply, replies, offered)
+        if not any(r.code in (250, 251) for _a, r in replies):
             await self._reset()
-            kind = (
-                SendOutcomeKind.DEFERRED
-                if any(not 500 <= r.code < 600 for _a, r in replies)
-                else SendOutcomeKind.FAILED
-            )
-            return SendOutcome(
-                kind,
-                f"The SMTP server {where} refused every recipient: {last.words}",
-                last,
-                tuple(replies),
-                offered,
-                usable=self.is_connected,
-            )
+            return self._all_refused(replies, offered)
 
         if before_data is not None:
             try:
@@ -513,6 +626,155 @@ class SmtpSession:
                 raise
         return await self._data(client, message, offered, tuple(replies), progress)
 
+    async def _send_pipelined(
+        self,
+        client: aiosmtplib.SMTP,
+        sender: str,
+        recipients: Sequence[EnvelopeRecipient],
+        mail: tuple[bytes, ...],
+        rcpts: Sequence[tuple[bytes, ...]],
+        *,
+        message: bytes,
+        offered: bool,
+        on_recipient: RecipientHook | None,
+        before_data: BeforeData | None,
+        progress: UploadProgress | None,
+    ) -> SendOutcome:
+        """send_envelope's transaction as one group (RFC 2920): MAIL FROM, every RCPT TO and
+        DATA in one write, then their replies in order. `before_data` runs after DATA's 354,
+        before any byte of the message: a failure there, or a 354 where no DATA should be,
+        closes the connection (only the final "." ends the data state, and none is sent)."""
+        where = self.where
+        lines = [b" ".join(mail), *(b" ".join(rcpt) for rcpt in rcpts)]
+        if any(_CONTROL.search(line) for line in lines):
+            return SendOutcome(
+                SendOutcomeKind.FAILED,
+                "The envelope cannot be sent: an address or parameter contains a control "
+                "character.",
+                dsn_offered=offered,
+            )
+        protocol = client.protocol
+        transport = None if protocol is None else protocol.transport
+        if protocol is None or transport is None:
+            return self._broken(ConnectionLostError(f"Not connected to {where}."), offered, ())
+        timeout = self.timeout
+        reader = _ReplyReader(protocol, transport)
+        responses: list[SMTPResponse] = []
+        lost: Exception | None = None
+        try:
+            lines.append(b"DATA\r\n")
+            protocol.write(b"\r\n".join(lines))
+            # One reply per command; a 421 means the server is closing: nothing follows it.
+            for _ in range(len(lines)):
+                response = await reader.next(timeout)
+                responses.append(response)
+                if response.code == 421:
+                    break
+        except Exception as exc:
+            lost = exc
+        finally:
+            # Also when cancelled: aiosmtplib's protocol gets its transport back.
+            in_step = reader.restore()
+        if lost is not None or not in_step or (responses and responses[-1].code == 421):
+            client.close()
+
+        mail_reply = _reply_of(responses[0]) if responses else None
+        replies: list[tuple[str, SmtpReply]] = []
+        if mail_reply is not None and mail_reply.code == 250:
+            # Replies to RCPT TO after a refused MAIL FROM belong to no transaction.
+            for recipient, response in zip(recipients, responses[1:], strict=False):
+                replies.append((recipient.address, _reply_of(response)))
+        if on_recipient is not None:
+            for address, reply in replies:
+                await on_recipient(address, reply)
+        if mail_reply is not None and mail_reply.code != 250:
+            await self._end_group(responses, len(lines))
+            return self._sender_refused(sender, mail_reply, offered)
+        if lost is not None:
+            return self._broken(lost, offered, replies)
+        if len(responses) < len(lines):  # a 421 to a RCPT TO
+            return self._closing(replies[-1][1], replies, offered)
+        if not in_step:
+            return SendOutcome(
+                SendOutcomeKind.DEFERRED,
+                f"The SMTP server {where} sent more replies than commands; the connection "
+                "was closed and nothing was sent.",
+                None, tuple(replies), offered, usable=False,
+            )  # fmt: skip
+        if not any(r.code in (250, 251) for _a, r in replies):
+            # The server must refuse DATA then (503 or 554); the transaction is reset.
+            await self._end_group(responses, len(lines))
+            return self._all_refused(replies, offered)
+        data_reply = _reply_of(responses[-1])
+        if data_reply.code != 354:
+            await self._reset()
+            return self._refused_message(data_reply, tuple(replies), offered)
+        if before_data is not None:
+            try:
+                await before_data()
+            except Exception:
+                client.close()
+                raise
+        return await self._upload(client, message, offered, tuple(replies), progress)
+
+    async def _end_group(self, responses: Sequence[SMTPResponse], commands: int) -> None:
+        """After a group that sends no message: RSET, unless DATA was answered with 354
+        anyway (nothing but the final "." would end that: close the connection)."""
+        if len(responses) == commands and responses[-1].code == 354:
+            if self._smtp is not None:
+                self._smtp.close()
+            return
+        await self._reset()
+
+    def _sender_refused(self, sender: str, reply: SmtpReply, offered: bool) -> SendOutcome:
+        return SendOutcome(
+            _by_code(reply.code),
+            f"The SMTP server {self.where} refused the sender {sender}: {reply.words}",
+            reply,
+            dsn_offered=offered,
+            usable=self.is_connected,
+        )
+
+    def _closing(
+        self, reply: SmtpReply, replies: Sequence[tuple[str, SmtpReply]], offered: bool
+    ) -> SendOutcome:
+        return SendOutcome(
+            SendOutcomeKind.DEFERRED,
+            f"The SMTP server {self.where} closed the connection: {reply.words}",
+            reply,
+            tuple(replies),
+            offered,
+            usable=False,
+        )
+
+    def _all_refused(self, replies: Sequence[tuple[str, SmtpReply]], offered: bool) -> SendOutcome:
+        last = replies[-1][1]
+        kind = (
+            SendOutcomeKind.DEFERRED
+            if any(not 500 <= r.code < 600 for _a, r in replies)
+            else SendOutcomeKind.FAILED
+        )
+        return SendOutcome(
+            kind,
+            f"The SMTP server {self.where} refused every recipient: {last.words}",
+            last,
+            tuple(replies),
+            offered,
+            usable=self.is_connected,
+        )
+
+    def _refused_message(
+        self, reply: SmtpReply, replies: tuple[tuple[str, SmtpReply], ...], offered: bool
+    ) -> SendOutcome:
+        return SendOutcome(
+            _by_code(reply.code),
+            f"The SMTP server {self.where} refused the message: {reply.words}",
+            reply,
+            replies,
+            offered,
+            usable=self.is_connected,
+        )
+
     async def _data(
         self,
         client: aiosmtplib.SMTP,
@@ -521,7 +783,6 @@ class SmtpSession:
         replies: tuple[tuple[str, SmtpReply], ...],
         progress: UploadProgress | None,
     ) -> SendOutcome:
-        where = self.where
         try:
             response = await client.execute_command(b"DATA", timeout=self.timeout)
         except Exception as exc:
@@ -529,14 +790,19 @@ class SmtpSession:
         if response.code != 354:
             reply = _reply_of(response)
             await self._reset()
-            return SendOutcome(
-                _by_code(reply.code),
-                f"The SMTP server {where} refused the message: {reply.words}",
-                reply,
-                replies,
-                offered,
-                usable=self.is_connected,
-            )
+            return self._refused_message(reply, replies, offered)
+        return await self._upload(client, message, offered, replies, progress)
+
+    async def _upload(
+        self,
+        client: aiosmtplib.SMTP,
+        message: bytes,
+        offered: bool,
+        replies: tuple[tuple[str, SmtpReply], ...],
+        progress: UploadProgress | None,
+    ) -> SendOutcome:
+        """After DATA's 354: the message, the final ".", the server's verdict."""
+        where = self.where
         payload = dot_stuffed(message)
         total = len(payload)
         allowed = data_timeout(total, self.timeout)
@@ -544,19 +810,26 @@ class SmtpSession:
         try:
             if protocol is None:
                 raise ConnectionLostError(f"Not connected to {where}.")
-            async with asyncio.timeout(allowed):
-                for offset in range(0, total, _CHUNK):
-                    protocol.write(payload[offset : offset + _CHUNK])
-                    # Wait while the socket's buffer is full, so the upload is paced by the
-                    # network; yielding each chunk lets a reset from the server show up
-                    # before the final dot (and keeps the window responsive).
-                    await protocol._drain_helper()
-                    await asyncio.sleep(0)
-                    if progress is not None:
-                        progress(min(offset + _CHUNK, total), total)
-            if not protocol.is_connected:
-                raise ConnectionLostError(f"{where} closed the connection")
-            protocol.write(b".\r\n")
+            if total <= _CHUNK:
+                # One write with the final ".": a write refused here sent nothing at all; once
+                # it is taken, the server may get the whole message.
+                protocol.write(payload + b".\r\n")
+                if progress is not None:
+                    progress(total, total)
+            else:
+                async with asyncio.timeout(allowed):
+                    for offset in range(0, total, _CHUNK):
+                        protocol.write(payload[offset : offset + _CHUNK])
+                        # Wait while the socket's buffer is full, so the upload is paced by
+                        # the network; yielding each chunk lets a reset from the server show
+                        # up before the final dot (and keeps the window responsive).
+                        await protocol._drain_helper()
+                        await asyncio.sleep(0)
+                        if progress is not None:
+                            progress(min(offset + _CHUNK, total), total)
+                if not protocol.is_connected:
+                    raise ConnectionLostError(f"{where} closed the connection")
+                protocol.write(b".\r\n")
         except Exception as exc:
             client.close()
             detail = "it took too long" if isinstance(exc, TimeoutError) else str(exc)

@@ -172,6 +172,8 @@ class ComposerWindow(QWidget):
         self.accounts = list(accounts)
         self.in_reply_to: str | None = None
         self.references: tuple[str, ...] = ()
+        # A reply or forward quoting an HTML original goes out as HTML, formatted or not.
+        self.html_mode = False
         self.draft_ref: DraftRef | None = None
         self.dirty = False
         self._loading = False
@@ -483,7 +485,12 @@ class ComposerWindow(QWidget):
             self.to_edit.setText(", ".join(str(m) for m in start.to))
             self.cc_edit.setText(", ".join(str(m) for m in start.cc))
             self.subject_edit.setText(start.subject)
-            self.body_edit.setPlainText(start.body)
+            # An HTML original is quoted as HTML (already sanitised, in a blockquote).
+            self.html_mode = start.html_body is not None
+            if start.html_body is not None:
+                self.body_edit.setHtml(start.html_body)
+            else:
+                self.body_edit.setPlainText(start.body)
             self.attachments.clear()
             for attachment in start.attachments:
                 self.attachments.add(attachment)
@@ -505,6 +512,19 @@ class ComposerWindow(QWidget):
         self.load_draft(
             saved.ref.account, saved.draft, request_dsn=saved.request_dsn, ref=saved.ref
         )
+
+    def load_taken_back(self, saved: SavedDraft) -> None:
+        """Show a message taken back from the Outbox for editing (Engine.edit_outbox): it is
+        out of the outbox and saved as a draft, so closing keeps it there and Send queues it
+        anew (the draft is removed then). Only says so; the loading is load_saved's."""
+        self.load_saved(saved)
+        self.notice.setText(
+            self.tr(
+                "Taken back from the Outbox: it is not sent until you send it again. "
+                "If you close this window, it stays in Drafts."
+            )
+        )
+        self.notice.show()
 
     def load_outgoing(self, message: OutgoingMessage) -> None:
         self.load_draft(
@@ -609,7 +629,7 @@ class ComposerWindow(QWidget):
                     self.tr("Check these addresses: %1").replace("%1", "; ".join(problems))
                 )
         document = self.body_edit.document()
-        formatted = is_formatted(document)
+        formatted = self.html_mode or is_formatted(document)
         text = plain_text(document) if formatted else self.body_edit.toPlainText()
         draft = Draft(
             from_=self._from_mailbox(account),

@@ -10,7 +10,7 @@ Outbox use. Imports: Qt, core.delivery and ui.images / ui.icons.
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
 from mailapp.core.delivery import (
@@ -202,3 +202,45 @@ def delivery_data(summary: MessageDeliverySummary | None, role: int) -> object:
     if role == DELIVERY_KIND_ROLE:
         return str(summary.kind)
     return None
+
+
+UNTRACKED_KIND = "untracked"  # DELIVERY_KIND_ROLE of a message mailapp did not send
+
+
+def untracked_word() -> str:
+    return _tr("Not tracked")
+
+
+def untracked_explanation() -> str:
+    return _tr(
+        "Sent by another program (a phone, webmail): mailapp has no per-recipient delivery "
+        "tracking for this message."
+    )
+
+
+def untracked_data(role: int) -> object:
+    """The Delivery cell of a Sent folder message mailapp did not send: a muted word and why,
+    never an eternal "pending"."""
+    if role == Qt.ItemDataRole.DisplayRole:
+        return untracked_word()
+    if role == Qt.ItemDataRole.ToolTipRole:
+        return untracked_explanation()
+    if role == Qt.ItemDataRole.AccessibleTextRole:
+        return _tr("Delivery: %1").replace("%1", untracked_word())
+    if role == Qt.ItemDataRole.DecorationRole:
+        return _blank_icon()  # the word lines up with the others' words
+    if role == Qt.ItemDataRole.ForegroundRole:
+        # Muted, yet readable (the disabled colour is too faint on a white list).
+        return QApplication.palette().color(QPalette.ColorRole.PlaceholderText)
+    if role == DELIVERY_KIND_ROLE:
+        return UNTRACKED_KIND
+    return None
+
+
+def _blank_icon() -> QIcon:
+    icon = _icons.get("")
+    if icon is None:
+        pixmap = QPixmap(16, 16)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        icon = _icons[""] = QIcon(pixmap)
+    return icon

@@ -53,6 +53,8 @@ from mailapp.ui.delivery_column import (
     state_word,
     summary_icon,
     summary_label,
+    untracked_explanation,
+    untracked_word,
 )
 
 ICON_SIZE = 16
@@ -575,6 +577,16 @@ class DeliveryPanel(QFrame):
                 row.set_expanded(True)
             self.rows_box.addWidget(row)
             self.rows.append(row)
+        self.setVisible(True)
+
+    def set_untracked(self) -> None:
+        """A message of the Sent folder that another program sent: said once, plainly."""
+        self.set_status(None)
+        self.title.setText(_tr("Delivery: %1").replace("%1", untracked_word()))
+        self.setAccessibleName(self.title.text())
+        self.notes.setText(untracked_explanation())
+        self.notes.setAccessibleName(untracked_explanation())
+        self.notes.setVisible(True)
         self.setVisible(True)
 
 

@@ -455,6 +455,15 @@ class EngineRunner(QObject):
                 line = _tr("%1 is waiting in the Outbox: %2").replace("%1", _subject(entry))
                 self.notice.emit(str(NoticeKind.DELAYED), line.replace("%2", reason))
 
+    def expect_unread_change(self, deltas: dict[str, int]) -> None:
+        """The person's own action changed Inbox unread counts by these amounts (marked
+        unread, moved into the Inbox): move the new-mail baseline along, so it is no news."""
+        if self._unread is None:
+            return
+        for account, delta in deltas.items():
+            if delta and account in self._unread:
+                self._unread[account] += delta
+
     def _check_new_mail(self) -> None:
         try:
             rows = self.engine.folder_rows()

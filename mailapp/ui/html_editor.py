@@ -17,6 +17,7 @@ from PySide6.QtGui import (
     QAction,
     QFont,
     QKeySequence,
+    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
@@ -25,6 +26,15 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QInputDialog, QTextEdit, QToolBar, QWidget
 
 _QT_STYLE = re.compile(r"\s*-qt-[a-z-]+:[^;\"]*;?")
+# Qt keeps a quote (from <blockquote>) as paragraphs indented by 40 px a level on both sides;
+# nothing else in the composer makes such paragraphs, so they are turned back into quotes.
+_QUOTE_STEP = 40
+_PARAGRAPH = re.compile(
+    r'<p style="(?P<style>[^"]*?)margin-left:(?P<left>\d+)px; margin-right:(?P=left)px;'
+    r'(?P<rest>[^"]*)">(?P<text>.*?)</p>',
+    re.DOTALL,
+)
+_QUOTE_OPEN = '<blockquote type="cite" style="border-left:2px solid #bbb; padding-left:1ex">'
 _EMPTY_STYLE = re.compile(r'\s*style="\s*"')
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
 
@@ -77,6 +87,10 @@ def plain_text(document: QTextDocument) -> str:
                 parts.append(f" <{href}>")
             it += 1
         line = "".join(parts).replace("\u2028", "\n").replace("\ufffc", "").replace("\xa0", " ")
+        depth = quote_depth(block.blockFormat())
+        if depth:
+            prefix = ">" * depth
+            line = "\n".join(f"{prefix} {part}".rstrip() for part in line.split("\n"))
         text_list = block.textList()
         if text_list is not None:
             indent = "  " * max(text_list.format().indent() - 1, 0)
@@ -100,6 +114,7 @@ def clean_html(document: QTextDocument) -> str:
     source = document.toHtml()
     match = _BODY.search(source)
     inner = match.group(1) if match else source
+    inner = _quotes_back(inner)
     inner = _QT_STYLE.sub("", inner)
     inner = _EMPTY_STYLE.sub("", inner)
     inner = inner.replace("<br />", "<br>")
@@ -107,6 +122,45 @@ def clean_html(document: QTextDocument) -> str:
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
         f"<body>{inner.strip()}</body></html>\n"
     )
+
+
+def quote_depth(fmt: QTextBlockFormat) -> int:
+    """How deep a block sits in quotes (0 outside any), from what Qt kept of <blockquote>:
+    the same margin on both sides, a step a level (the level property is not always set)."""
+    left = fmt.leftMargin()
+    if left <= 0 or left != fmt.rightMargin():
+        return 0
+    return max(1, round(left / _QUOTE_STEP))
+
+
+def _quotes_back(inner: str) -> str:
+    """Wrap runs of quote-indented paragraphs in nested <blockquote type="cite">."""
+    out: list[str] = []
+    depth = 0
+    position = 0
+    for match in _PARAGRAPH.finditer(inner):
+        between = inner[position : match.start()]
+        level = int(match.group("left")) // _QUOTE_STEP
+        if between.strip() and depth:
+            out.append("</blockquote>" * depth)  # something else (a list) ends the quote
+            depth = 0
+        out.append(between)
+        if level > depth:
+            out.append(_QUOTE_OPEN * (level - depth))
+        elif level < depth:
+            out.append("</blockquote>" * (depth - level))
+        depth = level
+        # Inside a quote the paragraph keeps no margins of its own: the quote gives them.
+        style = (
+            f"{match.group('style')}{match.group('rest')}".strip()
+            if level
+            else f"{match.group('style')}margin-left:0px; margin-right:0px;{match.group('rest')}"
+        )
+        out.append(f'<p style="{style}">{match.group("text")}</p>')
+        position = match.end()
+    out.append("</blockquote>" * depth)
+    out.append(inner[position:])
+    return "".join(out)
 
 
 class BodyEdit(QTextEdit):

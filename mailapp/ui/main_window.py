@@ -11,7 +11,16 @@ import asyncio
 import logging
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QDateTime, QLocale, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QDateTime,
+    QLocale,
+    QModelIndex,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,8 +37,15 @@ from PySide6.QtWidgets import (
 
 from mailapp.core.errors import MailAppError
 from mailapp.core.model import Account, IncomingProtocol
-from mailapp.core.replies import ForwardWords, ReplyKind, build_forward, build_reply
-from mailapp.engine.api import Engine, MessageFlag
+from mailapp.core.replies import (
+    ForwardWords,
+    Original,
+    ReplyKind,
+    build_forward,
+    build_reply,
+    default_date_text,
+)
+from mailapp.engine.api import Engine, FolderRole, FolderRow, MessageFlag, SentFolderItem
 from mailapp.ui.account_wizard import AccountWizard
 from mailapp.ui.accounts_settings import AccountsSettingsDialog
 from mailapp.ui.actions import MailActions
@@ -40,7 +56,13 @@ from mailapp.ui.engine_runner import ConnectionState, EngineRunner, state_words
 from mailapp.ui.folder_pane import SPECIAL_USE_ROLE, FolderChoice, FolderPane, SpecialUse
 from mailapp.ui.icons import app_icon
 from mailapp.ui.info_bar import InfoBar, Level
-from mailapp.ui.message_list import Column, MessageListView, SearchField
+from mailapp.ui.message_list import (
+    FOLDER_COLUMN,
+    Column,
+    MessageListView,
+    SearchField,
+    SearchScope,
+)
 from mailapp.ui.notifications import NoticeKind, Notifier
 from mailapp.ui.outbox_view import OutboxView
 from mailapp.ui.outgoing import OutgoingMail, OutgoingMessage
@@ -79,6 +101,7 @@ class MainWindow(QMainWindow):
         self.message_list = MessageListView(self, engine)
         self.reader = ReaderPane(self, engine, settings)
         self.search_field = SearchField(self)
+        self.search_scope = SearchScope(self)
         self.mail_task = BackgroundTask("Changing messages")
 
         self.mail_splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -305,7 +328,12 @@ class MainWindow(QMainWindow):
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.toolbar.addWidget(spacer)
         self.toolbar.addWidget(self.search_field)
-        self.search_field.search_requested.connect(self.message_list.message_model.search)
+        self.toolbar.addWidget(self.search_scope)
+        self.search_field.search_requested.connect(self.search)
+        self.search_scope.currentIndexChanged.connect(
+            lambda _i: self.search(self.search_field.text())
+        )
+        self.message_list.doubleClicked.connect(self._open_result)
         self.folder_pane.folder_selected.connect(self._folder_selected)
         self.message_list.message_selected.connect(self._message_selected)
         self.message_list.message_model.load_failed.connect(self.show_error)
@@ -333,6 +361,7 @@ class MainWindow(QMainWindow):
                 action.setStatusTip(action.toolTip())
         self.mail_actions["search"].setEnabled(accounts)
         self.search_field.setEnabled(accounts)
+        self.search_scope.setEnabled(accounts)
         self._update_message_actions()
 
     def _update_message_actions(self) -> None:
@@ -343,8 +372,13 @@ class MainWindow(QMainWindow):
         listing = self.content_stack.currentWidget() is self.mail_splitter
         selected = listing and self.message_list.current_message_id is not None
         reason = no_account or (None if selected else self.tr("select a message first"))
-        for key in ("reply", "reply_all", "forward", "delete", "toggle_read", "toggle_flag"):
+        for key in ("delete", "toggle_read", "toggle_flag"):
             a.explain(key, reason)
+        # Reply, Reply All and Forward also answer a message selected in the Sent view.
+        in_sent = self.content_stack.currentWidget() is self.sent_view
+        answer = no_account if in_sent and self.sent_view.selected_item is not None else reason
+        for key in ("reply", "reply_all", "forward"):
+            a.explain(key, answer)
         a.explain("junk", reason or self._junk_problem())
 
     def refresh_mail(self) -> None:
@@ -355,16 +389,22 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return
         self.folder_pane.set_folders(rows)
+        self.message_list.message_model.folder_names = self._folder_names(rows)
         choice = self.folder_pane.current_choice
-        if choice is not None and choice.folder_id == self.message_list.message_model.folder_id:
-            self.message_list.message_model.reload(expected=choice.total)
+        model = self.message_list.message_model
+        if model.all_folders and model.search_query is not None:
+            model.reload()  # the "All folders" results, with what the sync brought
+        elif choice is not None and choice.folder_id == model.folder_id:
+            model.reload(expected=choice.total)
+        # The Sent view lists the server's Sent folder: a sync may have brought new rows.
+        self.sent_view.reload()
 
     def _folder_selected(self, choice: FolderChoice | None) -> None:
+        if self.search_field.text():
+            self.search_field.clear()  # ends a search (an "All folders" one too)
         if self._show_delivery_view(choice):
             return
         model = self.message_list.message_model
-        if self.search_field.text():
-            self.search_field.clear()
         folder_id = choice.folder_id if choice is not None else None
         if choice is None or choice.folder is None:
             self.message_list.empty_text = self.tr("Choose a folder")
@@ -383,6 +423,80 @@ class MainWindow(QMainWindow):
             model.search_query = None
             model.reload(expected=choice.total if choice is not None else 0)
         self.message_list.viewport().update()
+
+    # -- search (this folder, or all folders) ------------------------------------------------
+
+    @staticmethod
+    def _folder_names(rows: list[FolderRow]) -> dict[int, str]:
+        accounts = {r.account for r in rows}
+        if len(accounts) == 1:
+            return {r.id: r.name for r in rows}
+        return {r.id: f"{r.account} / {r.name}" for r in rows}
+
+    def search(self, text: str) -> None:
+        """Search as the scope says: the shown folder, or every folder of every account
+        (the results show their folder; "" ends the search)."""
+        model = self.message_list.message_model
+        text = text.strip()
+        if not self.search_scope.all_folders or not text:
+            if model.all_folders:
+                self._end_all_folders_search()
+            model.search(text)
+            return
+        try:
+            model.folder_names = self._folder_names(self.engine.folder_rows())
+        except MailAppError as exc:
+            self.show_error(str(exc))
+            return
+        model.all_folders = True
+        self.content_stack.setCurrentWidget(self.mail_splitter)
+        self.message_list.setColumnHidden(FOLDER_COLUMN, False)
+        self.message_list.setColumnHidden(Column.DELIVERY, True)
+        self.message_list.empty_text = self.tr("No message in any folder matches.")
+        model.search(text)
+
+    def _end_all_folders_search(self) -> None:
+        """Back from "All folders" results to the folder selected in the pane."""
+        model = self.message_list.message_model
+        model.all_folders = False
+        model.search_query = None
+        self.message_list.setColumnHidden(FOLDER_COLUMN, True)
+        choice = self.folder_pane.current_choice
+        if self._show_delivery_view(choice):
+            return
+        sent = choice is not None and choice.special is SpecialUse.SENT
+        self.message_list.setColumnHidden(Column.DELIVERY, not sent)
+        self.message_list.empty_text = self.tr("No messages")
+        model.folder_id = choice.folder_id if choice is not None else None
+        model.reload(expected=choice.total if choice is not None else 0)
+
+    def _open_result(self, index: QModelIndex) -> None:
+        """Double-click on an "All folders" result: go to its folder with it selected."""
+        model = self.message_list.message_model
+        if not (model.all_folders and model.search_query is not None):
+            return
+        row = model.message(index.row())
+        if row is None:
+            return
+        place = self.folder_pane.folder_model.stored_folder(folder_id=row.folder_id)
+        if place is None or place.folder is None:
+            return
+        message_id = row.id
+        if place.special is SpecialUse.SENT:
+            # The Sent view lists it with its delivery; it selects by Message-ID once read.
+            self.folder_pane.select_folder(place.account, place.folder)
+            return
+
+        def select() -> None:
+            model.loaded.disconnect(select)
+            self.message_list.select_message(message_id)
+
+        model.loaded.connect(select)
+        current = self.folder_pane.current_choice
+        if current is not None and current.folder_id == place.folder_id:
+            self.search_field.clear()  # ends the search: the folder is read again
+        elif not self.folder_pane.select_folder(place.account, place.folder):
+            model.loaded.disconnect(select)
 
     def _message_selected(self, message_id: int | None) -> None:
         self._update_message_actions()
@@ -414,7 +528,34 @@ class MainWindow(QMainWindow):
             return
         start_task(self.mail_task, self._apply_change(change, ids), self._change_done)
 
+    def _inbox_unread(self) -> dict[str, int]:
+        """Unread messages in each account's Inbox, as the store counts them now."""
+        counts: dict[str, int] = {}
+        try:
+            rows = self.engine.folder_rows()
+        except MailAppError:
+            return counts
+        for row in rows:
+            if row.role is FolderRole.INBOX:
+                counts[row.account] = counts.get(row.account, 0) + row.unread
+        return counts
+
+    def _own_unread_change(self, before: dict[str, int]) -> None:
+        """Tell the runner what the person's own action did to the Inbox unread counts, so
+        its new-mail notice does not take it for new mail."""
+        after = self._inbox_unread()
+        self.engine_runner.expect_unread_change(
+            {account: count - before.get(account, count) for account, count in after.items()}
+        )
+
     async def _apply_change(self, change: str, ids: list[int]) -> None:
+        before = self._inbox_unread()
+        try:
+            await self._change(change, ids)
+        finally:
+            self._own_unread_change(before)
+
+    async def _change(self, change: str, ids: list[int]) -> None:
         model = self.message_list.message_model
         rows = [r for mid in ids if (r := model.message(model.row_of(mid))) is not None]
         if change == "read":
@@ -507,7 +648,11 @@ class MainWindow(QMainWindow):
         await self._move(ids, junk.folder)
 
     async def _move(self, ids: list[int], folder: str) -> None:
-        moved = await self.engine.move_messages(ids, folder)
+        before = self._inbox_unread()
+        try:
+            moved = await self.engine.move_messages(ids, folder)
+        finally:
+            self._own_unread_change(before)
         self.message_list.message_model.remove_messages(ids)
         self._refresh_counts()
         if moved == 1:
@@ -531,11 +676,31 @@ class MainWindow(QMainWindow):
 
     def reply(self, kind: ReplyKind) -> None:
         """Reply (Ctrl+R), Reply All (Ctrl+Shift+R) or Forward (Ctrl+L) the current message
-        in a composer filled in by core.replies."""
+        (in the Sent view: the selected sent message) in a composer filled in by
+        core.replies."""
+        if not self.accounts:
+            return
+        if self.content_stack.currentWidget() is self.sent_view:
+            item = self.sent_view.selected_item
+            if item is not None:
+                start_task(self.reply_task, self._open_sent_reply(item, kind), self._reply_done)
+            return
         message_id = self.message_list.current_message_id
-        if message_id is None or not self.accounts:
+        if message_id is None:
             return
         start_task(self.reply_task, self._open_reply(message_id, kind), self._reply_done)
+
+    async def _open_sent_reply(self, item: SentFolderItem, kind: ReplyKind) -> ComposerWindow:
+        """Answer one of our own sent messages: it goes to its recipients again (core.replies
+        sees that it is from us), as Thunderbird does."""
+        if item.stored_id is not None:
+            return await self._open_reply(item.stored_id, kind)
+        outbox_id = item.outbox_id
+        if outbox_id is None:
+            raise MailAppError(self.tr("This message cannot be read."))
+        forward = kind is ReplyKind.FORWARD
+        original = await self.engine.outgoing_reply_original(outbox_id, attachments=forward)
+        return self._show_reply(original, kind, None)
 
     def _reply_done(self, task: asyncio.Task[Any]) -> None:
         exc = failure(task)
@@ -565,10 +730,23 @@ class MainWindow(QMainWindow):
     async def _open_reply(self, message_id: int, kind: ReplyKind) -> ComposerWindow:
         forward = kind is ReplyKind.FORWARD
         original = await self.engine.reply_original(message_id, attachments=forward)
+        return self._show_reply(original, kind, message_id)
+
+    def _show_reply(
+        self, original: Original, kind: ReplyKind, message_id: int | None
+    ) -> ComposerWindow:
+        """A composer started from `original`; `message_id` (the stored message) is marked
+        Answered or Forwarded when it is sent."""
+        forward = kind is ReplyKind.FORWARD
         date_text = None
         if original.date is not None:
-            moment = QDateTime.fromSecsSinceEpoch(int(original.date.timestamp()))
-            date_text = QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+            locale = QLocale()
+            if locale.language() is QLocale.Language.C:
+                # The C locale's short form ("29 11 2026 12:02") reads badly: ISO instead.
+                date_text = default_date_text(original.date)
+            else:
+                moment = QDateTime.fromSecsSinceEpoch(int(original.date.timestamp()))
+                date_text = locale.toString(moment, QLocale.FormatType.ShortFormat)
         if forward:
             words = ForwardWords(
                 title=self.tr("-------- Forwarded Message --------"),
@@ -590,11 +768,12 @@ class MainWindow(QMainWindow):
             )
         composer = self.new_composer()
         composer.prefill(start)
-        # Sent on: the original is marked Answered or Forwarded (replayed to the server).
-        flag = "forwarded" if forward else "answered"
-        composer.send_requested.connect(
-            lambda _message, mid=message_id, f=flag: self._mark_original(mid, f)
-        )
+        if message_id is not None:
+            # Sent on: the original is marked Answered or Forwarded (replayed to the server).
+            flag = "forwarded" if forward else "answered"
+            composer.send_requested.connect(
+                lambda _message, mid=message_id, f=flag: self._mark_original(mid, f)
+            )
         composer.show()
         composer.raise_()
         composer.activateWindow()
@@ -627,6 +806,7 @@ class MainWindow(QMainWindow):
         runner.task_changed.connect(self._background_task)
         runner.problem.connect(self._background_problem)
         runner.notice.connect(lambda kind, text: self.notifier.add(NoticeKind(kind), text))
+        self.sent_view.selection_changed.connect(self._update_message_actions)
         self.outbox_view.changed.connect(runner.refresh_now)
         self.outbox_view.changed.connect(runner.kick_outbox)
         self.outbox_view.problem.connect(self.show_error)
@@ -762,6 +942,7 @@ class MainWindow(QMainWindow):
         restore("window/mainSplitter", self.main_splitter.restoreState)
         restore("window/mailSplitter", self.mail_splitter.restoreState)
         restore("messageList/header", self.message_list.header().restoreState)
+        self.message_list.setColumnHidden(FOLDER_COLUMN, True)  # search results only
         reader_right = str(s.value("window/readerRight", "false")).lower() == "true"
         reader_visible = str(s.value("window/readerVisible", "true")).lower() == "true"
         self.mail_actions["reader_right"].setChecked(reader_right)

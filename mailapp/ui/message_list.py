@@ -6,7 +6,9 @@ the view asks for, kept in a bounded LRU cache; a 100,000-message folder opens a
 memory stays flat however far one scrolls. A window read takes about a millisecond, so it
 runs on the GUI thread; the id query of a big folder (tens of ms) runs in a worker thread
 when an asyncio loop is running. Sorting re-reads the ids in the new order from the store's
-indexes. Search results replace the rows until the search is cleared.
+indexes. Search results replace the rows until the search is cleared; with the "All folders"
+scope (SearchScope beside the field) they come from every folder of every account and the
+Folder column says where each one is.
 Imports: Qt, core and engine.api.
 """
 
@@ -49,7 +51,14 @@ from PySide6.QtGui import (
     QPixmap,
     QPolygonF,
 )
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QWidget,
+)
 
 from mailapp.core.errors import MailAppError
 from mailapp.engine.api import Engine, MessageFlag, MessageRow, SortKey
@@ -116,7 +125,12 @@ class Column(IntEnum):
     DELIVERY = 4
 
 
-_COLUMNS = len(Column)
+# Where a message is: shown for "All folders" search results only (after the Column members,
+# so saved column layouts and the sortable columns stay as they were).
+FOLDER_COLUMN = len(Column)
+
+
+_COLUMNS = len(Column) + 1
 _SIZE_COLUMN = int(Column.SIZE)
 _DELIVERY_COLUMN = int(Column.DELIVERY)
 
@@ -239,11 +253,15 @@ class MessageListModel(QAbstractTableModel):
             Column.SIZE: self.tr("Size"),
             Column.DELIVERY: self.tr("Delivery"),
         }
+        self._folder_title = self.tr("Folder")
         self.engine = engine
         self.folder_id: int | None = None
         self.sort_key = SortKey.DATE
         self.descending = True
         self.search_query: str | None = None
+        # "All folders" search: results from every folder of every account.
+        self.all_folders = False
+        self.folder_names: dict[int, str] = {}  # folder id -> "Account / Folder"
         self._ids: list[int] = []
         self._positions: dict[int, int] | None = None  # id -> row, built when asked
         self._cache: OrderedDict[int, _Shown] = OrderedDict()
@@ -274,7 +292,8 @@ class MessageListModel(QAbstractTableModel):
         if self.pending is not None and not self.pending.done():
             self.pending.cancel()
         self.pending = None
-        if self.engine is None or self.folder_id is None:
+        searching_all = self.all_folders and self.search_query is not None
+        if self.engine is None or (self.folder_id is None and not searching_all):
             self._set_ids([], {})
             return
         if self.search_query is not None:
@@ -293,10 +312,13 @@ class MessageListModel(QAbstractTableModel):
         self._set_ids(ids, {})
 
     async def _read_ids_in_thread(self, generation: int) -> None:
-        assert self.engine is not None and self.folder_id is not None
+        assert self.engine is not None
+        folder_id = self.folder_id
+        if folder_id is None:
+            return
         try:
             ids = await asyncio.to_thread(
-                self.engine.message_ids, self.folder_id, self.sort_key, self.descending
+                self.engine.message_ids, folder_id, self.sort_key, self.descending
             )
         except MailAppError as exc:
             if generation == self._generation:
@@ -306,7 +328,8 @@ class MessageListModel(QAbstractTableModel):
             self._set_ids(ids, {})
 
     def search(self, query: str) -> None:
-        """Replace the rows by the folder's messages matching `query` ("" clears)."""
+        """Replace the rows by the folder's (with all_folders: every folder's) messages
+        matching `query` ("" clears)."""
         query = query.strip()
         if not query:
             if self.search_query is not None:
@@ -333,7 +356,10 @@ class MessageListModel(QAbstractTableModel):
     async def _search(self, query: str, generation: int) -> None:
         assert self.engine is not None
         try:
-            rows = await self.engine.search_messages(query, folder_id=self.folder_id)
+            if self.all_folders:
+                rows = await self.engine.search_all_folders(query)
+            else:
+                rows = await self.engine.search_messages(query, folder_id=self.folder_id)
         except MailAppError as exc:
             if generation == self._generation:
                 self.load_failed.emit(str(exc))
@@ -411,6 +437,7 @@ class MessageListModel(QAbstractTableModel):
             self._date_text(message, today or QDate.currentDate()),
             human_size(message.size),
             None,
+            self.folder_names.get(message.folder_id, ""),
         )
         icon = self._decorations.icon(MessageFlag.FLAGGED in message.flags, message.has_attachment)
         return _Shown(message, display, self._bold if message.unread else None, icon)
@@ -452,8 +479,8 @@ class MessageListModel(QAbstractTableModel):
         """Dragged rows: their message ids and this folder (the pane moves them on drop)."""
         rows = sorted({i.row() for i in indexes if i.isValid()})
         ids = [mid for r in rows if (mid := self.message_id(r)) is not None]
-        if self.folder_id is None or not ids:
-            return None
+        if self.folder_id is None or not ids or (self.all_folders and self.search_query):
+            return None  # results of several folders have no one folder to move from
         return messages_mime(self.folder_id, ids)
 
     def supportedDragActions(self) -> Qt.DropAction:
@@ -493,6 +520,8 @@ class MessageListModel(QAbstractTableModel):
         if kind == _ICON:
             return shown.icon if column == 0 else None
         if kind == _TIP:
+            if column == FOLDER_COLUMN:
+                return shown.display[column] or None
             return self._tooltip(shown.message, Column(column))
         if kind == _SPOKEN:
             return self._spoken_subject(shown.message) if column == 0 else shown.display[column]
@@ -529,9 +558,11 @@ class MessageListModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < _COLUMNS:
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            if section == FOLDER_COLUMN:
+                return self._folder_title
             return self._titles[Column(section)]
         if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -545,7 +576,7 @@ class MessageListModel(QAbstractTableModel):
         if (key, descending) == (self.sort_key, self.descending):
             return
         self.sort_key, self.descending = key, descending
-        if self.folder_id is not None:
+        if self.folder_id is not None or self.search_query is not None:
             self.reload(expected=len(self._ids))
 
 
@@ -567,7 +598,9 @@ class SearchField(QLineEdit):
             )
         )
         self.setClearButtonEnabled(True)
-        self.setMinimumWidth(260)
+        # Wide enough for the whole hint in any language, plus the clear button.
+        hint = self.fontMetrics().horizontalAdvance(self.placeholderText())
+        self.setMinimumWidth(max(260, hint + 48))
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(300)  # typing pauses before the store is asked
@@ -590,6 +623,28 @@ class SearchField(QLineEdit):
             self.clear()
             return
         super().keyPressEvent(event)
+
+
+class SearchScope(QComboBox):
+    """Where the search field looks: the shown folder, or every folder of every account."""
+
+    THIS_FOLDER, ALL_FOLDERS = "folder", "all"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("searchScope")
+        self.setAccessibleName(self.tr("Search in"))
+        self.setToolTip(self.tr("Search the shown folder, or all folders of all accounts"))
+        self.addItem(self.tr("This folder"), self.THIS_FOLDER)
+        self.addItem(self.tr("All folders"), self.ALL_FOLDERS)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+
+    @property
+    def all_folders(self) -> bool:
+        return bool(self.currentData() == self.ALL_FOLDERS)
+
+    def set_all_folders(self, value: bool) -> None:
+        self.setCurrentIndex(1 if value else 0)
 
 
 class MessageListView(QTableView):
@@ -635,6 +690,8 @@ class MessageListView(QTableView):
         header.resizeSection(Column.DATE, 140)
         header.resizeSection(Column.SIZE, 70)
         header.resizeSection(Column.DELIVERY, 130)
+        header.resizeSection(FOLDER_COLUMN, 160)
+        self.setColumnHidden(FOLDER_COLUMN, True)
         self.empty_text = self.tr("No messages")
         self._current_id: int | None = None
         self.message_model.modelAboutToBeReset.connect(self._remember_current)

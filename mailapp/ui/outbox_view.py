@@ -3,31 +3,36 @@
 Queued, sending, deferred (with the server's last words and the next attempt), failed and
 uncertain messages; the selected one's full reason below, with Retry, Edit and Delete. An
 uncertain message (the connection broke after the data went out) is never sent again on its
-own: "Send again…" explains the risk of a duplicate and asks first. Confirmations are
-non-modal (`open()`), so the asyncio loop never stalls. Rows are handed in by the window's
-engine runner (`set_entries`). Imports: Qt, core, engine.api and ui.
+own: "Send again…" explains the risk of a duplicate and asks first. Edit takes a queued,
+deferred or failed message back out of the outbox (Engine.edit_outbox) and opens it in a
+composer; when a message cannot be edited the view says why. The same actions are in the
+list's context menu. Confirmations are non-modal (`open()`), so the asyncio loop never
+stalls. Rows are handed in by the window's engine runner (`set_entries`).
+Imports: Qt, core, engine.api and ui.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QAction, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -38,15 +43,19 @@ from PySide6.QtWidgets import (
 )
 
 from mailapp.core.delivery import OutboxState, split_reply
-from mailapp.engine.api import Engine, OutboxEntry
+from mailapp.engine.api import Engine, OutboxEntry, SavedDraft
 from mailapp.ui.background_task import BackgroundTask, failure
 from mailapp.ui.delivery_column import outbox_icon, outbox_word, problem_colour
 from mailapp.ui.delivery_panel import advice_for, format_time
 from mailapp.ui.error_hook import describe
 
+if TYPE_CHECKING:
+    from mailapp.ui.composer_window import ComposerWindow
+
 AnyIndex = QModelIndex | QPersistentModelIndex
 OUTBOX_ID_ROLE = Qt.ItemDataRole.UserRole + 43
-EditHandler = Callable[[OutboxEntry], None]
+# Makes a composer wired for sending (MainWindow.new_composer), not shown yet.
+ComposerFactory = Callable[[], "ComposerWindow"]
 
 
 def _tr(text: str) -> str:
@@ -176,8 +185,9 @@ class OutboxModel(QAbstractTableModel):
 class OutboxView(QWidget):
     """The Outbox list with the selected message's reason and its actions."""
 
-    changed = Signal()  # the person retried or deleted: refresh and run the outbox
+    changed = Signal()  # the person retried, deleted or took back: refresh and run the outbox
     problem = Signal(str, str)  # (sentence, details) for the window's information bar
+    editing = Signal(object)  # the ComposerWindow a taken-back message was opened in
 
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -187,7 +197,8 @@ class OutboxView(QWidget):
         self.account: str | None = None
         self._all: list[OutboxEntry] = []
         self._action = BackgroundTask("Outbox action")
-        self.edit_handler: EditHandler | None = None
+        # None: the window's own (MainWindow.new_composer), found when Edit is used.
+        self.composer_factory: ComposerFactory | None = None
         self.confirm_box: QMessageBox | None = None
 
         self.model = OutboxModel(self)
@@ -209,6 +220,8 @@ class OutboxView(QWidget):
         header.setSectionResizeMode(OutboxModel.REASON, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(OutboxModel.NEXT, 130)
         self.list.selectionModel().selectionChanged.connect(self._update_details)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_context_menu)
 
         self.empty = QLabel(
             _tr("The Outbox is empty: everything you wrote has been handed to the server."), self
@@ -254,11 +267,26 @@ class OutboxView(QWidget):
         self.delete_button.setObjectName("outboxDelete")
         self.delete_button.setAccessibleName(_tr("Delete"))
         self.delete_button.clicked.connect(self.delete_selected)
+        # Why Edit is not offered for this message (queued without its draft, taken already).
+        self.edit_note = QLabel(details)
+        self.edit_note.setObjectName("outboxEditNote")
+        self.edit_note.setWordWrap(True)
+        self.edit_note.setEnabled(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.retry_button)
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
+        self.context_menu = QMenu(self)
+        self.context_menu.setObjectName("outboxContextMenu")
+        self.retry_action = QAction(_tr("&Retry now"), self)
+        self.retry_action.triggered.connect(self.retry_selected)
+        self.edit_action = QAction(_tr("&Edit…"), self)
+        self.edit_action.triggered.connect(self.edit_selected)
+        self.delete_action = QAction(_tr("&Delete…"), self)
+        self.delete_action.triggered.connect(self.delete_selected)
+        for action in (self.retry_action, self.edit_action, self.delete_action):
+            self.context_menu.addAction(action)
         box = QVBoxLayout(details)
         box.setContentsMargins(8, 8, 8, 8)
         box.addWidget(self.title)
@@ -267,6 +295,7 @@ class OutboxView(QWidget):
         box.addWidget(self.advice)
         box.addWidget(self.schedule)
         box.addLayout(buttons)
+        box.addWidget(self.edit_note)
         box.addStretch(1)
         self.details = details
 
@@ -359,13 +388,30 @@ class OutboxView(QWidget):
         )
         self.retry_button.setEnabled(not busy)
         self.delete_button.setEnabled(not busy)
-        can_edit = self.edit_handler is not None
-        self.edit_button.setEnabled(can_edit and not busy)
+        refusal = entry.edit_refusal
+        if refusal is None and self._composer_factory() is None:
+            refusal = _tr("There is no window to open a composer in.")
+        self.edit_button.setEnabled(refusal is None and not busy)
         self.edit_button.setToolTip(
-            _tr("Open it in the composer; the outbox copy is removed when you send the new one.")
-            if can_edit
-            else _tr("Editing a queued message is not available yet: delete it and write it again.")
+            _tr(
+                "Take it out of the Outbox and open it in the composer; it is not sent "
+                "until you send it again, and closing the composer keeps it in Drafts."
+            )
+            if refusal is None
+            else _tr("Cannot be edited: %1").replace("%1", refusal)
         )
+        # Being sent, or maybe sent: the reason above says so already.
+        note = refusal is not None and entry.state not in (
+            OutboxState.SENDING,
+            OutboxState.UNCERTAIN,
+        )
+        self.edit_note.setText(_tr("Cannot be edited: %1").replace("%1", refusal or ""))
+        self.edit_note.setVisible(note)
+        self.retry_action.setText(self.retry_button.text())
+        self.retry_action.setEnabled(self.retry_button.isEnabled())
+        self.edit_action.setEnabled(self.edit_button.isEnabled())
+        self.edit_action.setToolTip(self.edit_button.toolTip())
+        self.delete_action.setEnabled(self.delete_button.isEnabled())
 
     def _schedule_text(self, entry: OutboxEntry) -> str:
         if entry.state is OutboxState.DEFERRED and entry.next_attempt_at is not None:
@@ -425,9 +471,48 @@ class OutboxView(QWidget):
         box.open()
 
     def edit_selected(self) -> None:
+        """Take the selected message back (in the background), then open it in a composer.
+        The engine decides again atomically: a worker may have claimed it meanwhile."""
         entry = self.selected_entry()
-        if entry is not None and self.edit_handler is not None:
-            self.edit_handler(entry)
+        if entry is None or not self.edit_button.isEnabled():
+            return
+
+        def done(task: asyncio.Task[Any]) -> None:
+            exc = failure(task)
+            if exc is not None:
+                self.problem.emit(describe(exc), getattr(exc, "hint", None) or "")
+            elif not task.cancelled():
+                self._open_composer(task.result())
+            self._update_details()
+            self.changed.emit()
+
+        self._action.start(self.engine.edit_outbox(entry.id), done)
+        self._update_details()
+
+    def _composer_factory(self) -> ComposerFactory | None:
+        if self.composer_factory is not None:
+            return self.composer_factory
+        factory = getattr(self.window(), "new_composer", None)
+        return factory if callable(factory) else None
+
+    def _open_composer(self, saved: SavedDraft) -> None:
+        factory = self._composer_factory()
+        if factory is None:  # the window went away meanwhile: the draft is in Drafts
+            return
+        composer = factory()
+        composer.load_taken_back(saved)
+        composer.show()
+        composer.raise_()
+        composer.activateWindow()
+        self.editing.emit(composer)
+
+    def _show_context_menu(self, point: QPoint) -> None:
+        index = self.list.indexAt(point)
+        if not index.isValid():
+            return
+        self.select(self.model.entry(index.row()).id)
+        self._update_details()
+        self.context_menu.popup(self.list.viewport().mapToGlobal(point))
 
     def _confirm(self, title: str, text: str, yes: str) -> QMessageBox:
         box = QMessageBox(self)

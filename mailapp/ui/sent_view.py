@@ -1,10 +1,13 @@
 """The Sent folder as mailapp shows it: sent messages with a Delivery column, and below the
 selected one its Delivery panel (per recipient) above its text.
 
-Rows come from the engine's record of what was sent (`Engine.recent_sent`), handed in by the
-window's engine runner whenever something changed (`set_sent`); the selected message's
-panel is reloaded when its summary moves, so a delivery report arriving during sync shows
-at once. Imports: Qt, core, engine.api and ui.
+Rows are the account's Sent folder (`Engine.sent_folder`): every message of the synced server
+Sent folder, also those another program sent (a phone, webmail: "Not tracked", shown with
+their text only), joined by Message-ID with what mailapp tracks, plus the messages mailapp sent
+that the server folder does not hold yet, each once. They are read again whenever the
+window's engine runner says tracking changed (`set_sent`) and after each sync (`reload`); the
+selected message's panel is reloaded when its summary moves, so a delivery report arriving
+during sync shows at once. Imports: Qt, core, engine.api and ui.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -36,15 +40,40 @@ from PySide6.QtWidgets import (
 )
 
 from mailapp.core.errors import MailAppError
-from mailapp.engine.api import DeliveryStatus, Engine, ReadableMessage, SentSummary
+from mailapp.engine.api import (
+    DeliveryStatus,
+    Engine,
+    ReadableMessage,
+    SentFolderItem,
+    SentSummary,
+)
 from mailapp.ui.background_task import BackgroundTask, failure
-from mailapp.ui.delivery_column import delivery_data
+from mailapp.ui.delivery_column import delivery_data, untracked_data
 from mailapp.ui.delivery_panel import DeliveryPanel, ReportViewer, format_time
 from mailapp.ui.error_hook import describe
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-OUTBOX_ID_ROLE = Qt.ItemDataRole.UserRole + 41  # the row's outbox id
+OUTBOX_ID_ROLE = Qt.ItemDataRole.UserRole + 41  # the row's outbox id (None: not tracked)
 MESSAGE_ID_ROLE = Qt.ItemDataRole.UserRole + 42  # the row's Message-ID
+ITEM_KEY_ROLE = Qt.ItemDataRole.UserRole + 43  # the row's SentFolderItem.key
+STORED_ID_ROLE = Qt.ItemDataRole.UserRole + 44  # the server copy's message id (or None)
+SENT_LIMIT = 200  # rows listed
+
+
+def folder_item(item: SentFolderItem | SentSummary) -> SentFolderItem:
+    """A row of the list; a bare tracked message (the runner's) becomes one without a
+    server copy."""
+    if isinstance(item, SentFolderItem):
+        return item
+    entry = item.entry
+    return SentFolderItem(
+        account=entry.account,
+        message_id=entry.message_id,
+        subject=entry.subject,
+        to=", ".join(r.address for r in entry.recipients),
+        date=entry.sent_at or entry.queued_at,
+        tracked=item,
+    )
 
 
 def _tr(text: str) -> str:
@@ -52,24 +81,24 @@ def _tr(text: str) -> str:
 
 
 class SentModel(QAbstractTableModel):
-    """Sent messages, newest first: Subject, To, Sent, Delivery."""
+    """The Sent folder, newest first: Subject, To, Sent, Delivery."""
 
     SUBJECT, TO, SENT, DELIVERY = range(4)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._items: list[SentSummary] = []
+        self._items: list[SentFolderItem] = []
         self._titles = (_tr("Subject"), _tr("To"), _tr("Sent"), _tr("Delivery"))
 
     @property
-    def items(self) -> list[SentSummary]:
+    def items(self) -> list[SentFolderItem]:
         return list(self._items)
 
-    def set_items(self, items: Sequence[SentSummary]) -> None:
+    def set_items(self, items: Sequence[SentFolderItem | SentSummary]) -> None:
         """Replace the rows; rows that kept their place only get dataChanged (so selection
         and scrolling stay put while reports arrive)."""
-        new = list(items)
-        if [i.entry.id for i in new] == [i.entry.id for i in self._items]:
+        new = [folder_item(i) for i in items]
+        if [i.key for i in new] == [i.key for i in self._items]:
             for row, (old, item) in enumerate(zip(self._items, new, strict=True)):
                 if old != item:
                     self._items[row] = item
@@ -81,13 +110,14 @@ class SentModel(QAbstractTableModel):
         self._items = new
         self.endResetModel()
 
-    def row_of(self, outbox_id: int) -> int | None:
+    def row_of(self, key: str) -> int | None:
+        """The row of a SentFolderItem.key, None when it is not listed."""
         for row, item in enumerate(self._items):
-            if item.entry.id == outbox_id:
+            if item.key == key:
                 return row
         return None
 
-    def item(self, row: int) -> SentSummary:
+    def item(self, row: int) -> SentFolderItem:
         return self._items[row]
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -100,24 +130,28 @@ class SentModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._items):
             return None
         item = self._items[index.row()]
-        entry = item.entry
         column = index.column()
         if role == OUTBOX_ID_ROLE:
-            return entry.id
+            return item.outbox_id
         if role == MESSAGE_ID_ROLE:
-            return entry.message_id
+            return item.message_id
+        if role == ITEM_KEY_ROLE:
+            return item.key
+        if role == STORED_ID_ROLE:
+            return item.stored_id
         if column == self.DELIVERY:
-            return delivery_data(item.summary, role)
+            if item.tracked is None:
+                return untracked_data(role)
+            return delivery_data(item.tracked.summary, role)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if column == self.SUBJECT:
-                return entry.subject or _tr("(no subject)")
+                return item.subject or _tr("(no subject)")
             if column == self.TO:
-                return ", ".join(r.address for r in entry.recipients)
+                return item.to
             if column == self.SENT:
-                moment = entry.sent_at or entry.queued_at
                 if role == Qt.ItemDataRole.ToolTipRole:
-                    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-                return format_time(moment)
+                    return item.date.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+                return format_time(item.date)
         return None
 
     def headerData(
@@ -134,6 +168,7 @@ class SentView(QWidget):
     """The Sent list, the Delivery panel of the selected message and its text."""
 
     selection_loaded = Signal()  # the panel and the text show the selected message
+    selection_changed = Signal()  # another message (or none) is selected
 
     def __init__(self, engine: Engine, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,8 +176,11 @@ class SentView(QWidget):
         self.setAccessibleName(_tr("Sent messages"))
         self.engine = engine
         self.account: str | None = None
-        self._all: list[SentSummary] = []
-        self._selected: int | None = None
+        self.limit = SENT_LIMIT
+        self._selected: str | None = None  # the selected row's SentFolderItem.key
+        self._list_loader = BackgroundTask("Listing the Sent folder")
+        self._reload_again = False
+        self._stale = True
         self._loader = BackgroundTask("Loading a sent message")
         self._report_loader = BackgroundTask("Opening a delivery report")
         self.report_viewer: ReportViewer | None = None
@@ -173,6 +211,7 @@ class SentView(QWidget):
             ),
             self,
         )
+        self.loaded = False  # the list was read at least once
         self.empty.setObjectName("sentEmpty")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -224,30 +263,63 @@ class SentView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
-        self._show_rows()
+        self.list_stack.setCurrentWidget(self.empty)
 
     # -- data ----------------------------------------------------------------------------
 
     def set_account(self, account: str | None) -> None:
-        """Show one account's sent messages (None: every account's)."""
+        """Show one account's Sent folder (None: every account's)."""
         if account != self.account:
             self.account = account
-            self._show_rows()
+            self.model.set_items([])
+            self._selected = None
+            self._clear_reader()
+        self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
 
     def set_sent(self, items: Sequence[SentSummary]) -> None:
-        """The newest sent messages of every account, with their summaries (the runner)."""
-        self._all = list(items)
-        self._show_rows()
+        """Tracking changed (the runner's newest sent messages): read the folder again."""
+        del items  # the folder is read whole: it also has what others sent
+        self.reload()
 
-    def _show_rows(self) -> None:
-        items = [i for i in self._all if self.account is None or i.entry.account == self.account]
+    def reload(self) -> None:
+        """Read the Sent folder again (after a sync, a send, a report); one read at a time,
+        a request during a read starts another when it ends."""
+        if not self.isVisible():
+            self._stale = True  # read when shown (showEvent)
+            return
+        self._stale = False
+        if self._list_loader.busy:
+            self._reload_again = True
+            return
+        self._reload_again = False
+        self._list_loader.start(self.engine.sent_folder(self.account, self.limit), self._listed)
+
+    def _listed(self, task: asyncio.Task[list[SentFolderItem]]) -> None:
+        if task.cancelled():
+            return
+        exc = failure(task)
+        if exc is None:
+            self.set_items(task.result())
+        if self._reload_again:
+            self.reload()
+
+    def set_items(self, items: Sequence[SentFolderItem | SentSummary]) -> None:
+        """Show these rows (the folder as read), keeping the selection."""
+        self.loaded = True
+        wanted = [folder_item(i) for i in items]
+        wanted = [i for i in wanted if self.account is None or i.account == self.account]
         before = None
         if self._selected is not None:
             row = self.model.row_of(self._selected)
             if row is not None:
-                before = self.model.item(row).summary
-        self.model.set_items(items)
-        self.list_stack.setCurrentWidget(self.list if items else self.empty)
+                before = self.model.item(row)
+        self.model.set_items(wanted)
+        self.list_stack.setCurrentWidget(self.list if wanted else self.empty)
         if self._selected is None:
             return
         row = self.model.row_of(self._selected)
@@ -260,24 +332,39 @@ class SentView(QWidget):
             self.list.selectionModel().blockSignals(True)
             self.list.setCurrentIndex(index)
             self.list.selectionModel().blockSignals(False)
-        if self.model.item(row).summary != before:
+        now = self.model.item(row)
+        if before is None or now.tracked != before.tracked:
             self._load(self._selected, with_body=False)  # a report arrived: new evidence
+
+    def _row_of_message(self, message_id: str) -> int | None:
+        for row, item in enumerate(self.model.items):
+            if item.message_id == message_id:
+                return row
+        return None
 
     def select_message(self, message_id: str) -> bool:
         """Select the row of a Message-ID (with <>); False when it is not listed."""
-        for row, item in enumerate(self.model.items):
-            if item.entry.message_id == message_id:
-                self.list.setCurrentIndex(self.model.index(row, 0))
-                return True
-        return False
+        row = self._row_of_message(message_id)
+        if row is None:
+            return False
+        self.list.setCurrentIndex(self.model.index(row, 0))
+        return True
 
     def delivery_label(self, message_id: str) -> str | None:
         """The Delivery column's word for a Message-ID, None when it is not listed."""
-        for row, item in enumerate(self.model.items):
-            if item.entry.message_id == message_id:
-                value = self.model.index(row, SentModel.DELIVERY).data()
-                return str(value) if value is not None else None
-        return None
+        row = self._row_of_message(message_id)
+        if row is None:
+            return None
+        value = self.model.index(row, SentModel.DELIVERY).data()
+        return str(value) if value is not None else None
+
+    @property
+    def selected_item(self) -> SentFolderItem | None:
+        """The selected message (what Reply, Reply All and Forward answer)."""
+        if self._selected is None:
+            return None
+        row = self.model.row_of(self._selected)
+        return self.model.item(row) if row is not None else None
 
     # -- selection -----------------------------------------------------------------------
 
@@ -286,12 +373,14 @@ class SentView(QWidget):
         if not rows:
             self._selected = None
             self._clear_reader()
+            self.selection_changed.emit()
             return
-        outbox_id = rows[0].data(OUTBOX_ID_ROLE)
-        if not isinstance(outbox_id, int):
+        key = rows[0].data(ITEM_KEY_ROLE)
+        if not isinstance(key, str):
             return
-        self._selected = outbox_id
-        self._load(outbox_id, with_body=True)
+        self._selected = key
+        self.selection_changed.emit()
+        self._load(key, with_body=True)
 
     def _clear_reader(self) -> None:
         self._loader.cancel()
@@ -299,19 +388,27 @@ class SentView(QWidget):
         self.body.clear()
         self.reader_stack.setCurrentWidget(self.placeholder)
 
-    def _load(self, outbox_id: int, *, with_body: bool) -> None:
-        row = self.model.row_of(outbox_id)
+    def _load(self, key: str, *, with_body: bool) -> None:
+        row = self.model.row_of(key)
         if row is None:
             return
-        message_id = self.model.item(row).entry.message_id
+        item = self.model.item(row)
+        tracked = item.tracked
 
-        async def load() -> tuple[DeliveryStatus, ReadableMessage | None]:
-            status = await self.engine.delivery_status(message_id)
-            text = await self.engine.outgoing_message(outbox_id) if with_body else None
+        async def load() -> tuple[DeliveryStatus | None, ReadableMessage | None]:
+            if tracked is None:
+                # Sent by another program: nothing tracked, its text from the server copy.
+                stored = item.stored_id
+                text = await self.engine.open_message(stored) if with_body and stored else None
+                return None, text
+            status = await self.engine.delivery_status(tracked.entry.message_id)
+            text = await self.engine.outgoing_message(tracked.entry.id) if with_body else None
             return status, text
 
-        def done(task: asyncio.Task[tuple[DeliveryStatus, ReadableMessage | None]]) -> None:
-            if task.cancelled() or self._selected != outbox_id:
+        def done(
+            task: asyncio.Task[tuple[DeliveryStatus | None, ReadableMessage | None]],
+        ) -> None:
+            if task.cancelled() or self._selected != key:
                 return
             exc = failure(task)
             if exc is not None:
@@ -320,7 +417,10 @@ class SentView(QWidget):
                 self.reader_stack.setCurrentIndex(1)
                 return
             status, message = task.result()
-            self.panel.set_status(status)
+            if tracked is None:
+                self.panel.set_untracked()
+            else:
+                self.panel.set_status(status)
             if message is not None:
                 self.body.setPlainText(message.text)
             self.reader_stack.setCurrentIndex(1)
@@ -364,5 +464,6 @@ class SentView(QWidget):
 
     def shutdown(self) -> None:
         """The window is closing: stop loading without calling back."""
+        self._list_loader.detach()
         self._loader.detach()
         self._report_loader.detach()

@@ -627,253 +627,258 @@
         <translation>Nachricht verfassen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="188" />
+        <location filename="../../mailapp/ui/composer_window.py" line="190" />
         <source>From</source>
         <translation>Von</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="192" />
+        <location filename="../../mailapp/ui/composer_window.py" line="194" />
         <source>No account yet: add one in the main window</source>
         <translation>Noch kein Konto: Fügen Sie eines im Hauptfenster hinzu</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="195" />
+        <location filename="../../mailapp/ui/composer_window.py" line="197" />
         <source>To</source>
         <translation>An</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="196" />
+        <location filename="../../mailapp/ui/composer_window.py" line="198" />
         <source>Cc</source>
         <translation>Kopie (CC)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="197" />
+        <location filename="../../mailapp/ui/composer_window.py" line="199" />
         <source>Bcc</source>
         <translation>Blindkopie (BCC)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="198" />
+        <location filename="../../mailapp/ui/composer_window.py" line="200" />
         <source>Type a name or address</source>
         <translation>Name oder Adresse eingeben</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="201" />
+        <location filename="../../mailapp/ui/composer_window.py" line="203" />
         <source>Subject</source>
         <translation>Betreff</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="207" />
+        <location filename="../../mailapp/ui/composer_window.py" line="209" />
         <source>Message text</source>
         <translation>Nachrichtentext</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="214" />
+        <location filename="../../mailapp/ui/composer_window.py" line="216" />
         <source>A&amp;ttach…</source>
         <translation>Anhän&amp;gen…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="218" />
+        <location filename="../../mailapp/ui/composer_window.py" line="220" />
         <source>Attach files</source>
         <translation>Dateien anhängen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="219" />
+        <location filename="../../mailapp/ui/composer_window.py" line="221" />
         <source>Attach files (or drop them on the window)</source>
         <translation>Dateien anhängen (oder auf das Fenster ziehen)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="232" />
+        <location filename="../../mailapp/ui/composer_window.py" line="234" />
         <source>Ask for &amp;delivery confirmation</source>
         <translation>&amp;Zustellbestätigung anfordern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="234" />
+        <location filename="../../mailapp/ui/composer_window.py" line="236" />
         <source>Ask for delivery confirmation</source>
         <translation>Zustellbestätigung anfordern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="237" />
+        <location filename="../../mailapp/ui/composer_window.py" line="239" />
         <source>Ask the receiving servers to report when the message is delivered (if the server offers delivery reports). The reports are filed away from your Inbox.</source>
         <translation>Die empfangenden Server bitten, die Zustellung der Nachricht zu melden (sofern der Server Zustellberichte anbietet). Die Berichte werden außerhalb Ihres Posteingangs abgelegt.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="243" />
+        <location filename="../../mailapp/ui/composer_window.py" line="245" />
         <source>Ask for a &amp;read receipt</source>
         <translation>&amp;Lesebestätigung anfordern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="245" />
+        <location filename="../../mailapp/ui/composer_window.py" line="247" />
         <source>Ask for a read receipt</source>
         <translation>Lesebestätigung anfordern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="247" />
+        <location filename="../../mailapp/ui/composer_window.py" line="249" />
         <source>Ask the recipient's program to confirm when the message is opened.</source>
         <translation>Das Programm des Empfängers bitten, das Öffnen der Nachricht zu bestätigen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="255" />
+        <location filename="../../mailapp/ui/composer_window.py" line="257" />
         <source>Save &amp;Draft</source>
         <translation>&amp;Entwurf speichern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="259" />
+        <location filename="../../mailapp/ui/composer_window.py" line="261" />
         <source>Save draft</source>
         <translation>Entwurf speichern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="260" />
+        <location filename="../../mailapp/ui/composer_window.py" line="262" />
         <source>Save as a draft (Ctrl+S)</source>
         <translation>Als Entwurf speichern (Strg+S)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="266" />
+        <location filename="../../mailapp/ui/composer_window.py" line="268" />
         <source>&amp;Send</source>
         <translation>&amp;Senden</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="270" />
-        <location filename="../../mailapp/ui/composer_window.py" line="282" />
+        <location filename="../../mailapp/ui/composer_window.py" line="272" />
+        <location filename="../../mailapp/ui/composer_window.py" line="284" />
         <source>Send</source>
         <translation>Senden</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="277" />
+        <location filename="../../mailapp/ui/composer_window.py" line="279" />
         <source>Send the message (Ctrl+Enter)</source>
         <translation>Die Nachricht senden (Strg+Eingabe)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="279" />
+        <location filename="../../mailapp/ui/composer_window.py" line="281" />
         <source>Add an account to send mail</source>
         <translation>Fügen Sie ein Konto hinzu, um Nachrichten zu senden</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="286" />
+        <location filename="../../mailapp/ui/composer_window.py" line="288" />
         <source>Save Draft</source>
         <translation>Entwurf speichern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="313" />
+        <location filename="../../mailapp/ui/composer_window.py" line="315" />
         <source>&amp;From:</source>
         <translation>&amp;Von:</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="314" />
+        <location filename="../../mailapp/ui/composer_window.py" line="316" />
         <source>&amp;To:</source>
         <translation>&amp;An:</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="315" />
+        <location filename="../../mailapp/ui/composer_window.py" line="317" />
         <source>&amp;Cc:</source>
         <translation>&amp;Kopie (CC):</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="316" />
+        <location filename="../../mailapp/ui/composer_window.py" line="318" />
         <source>&amp;Bcc:</source>
         <translation>&amp;Blindkopie (BCC):</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="317" />
+        <location filename="../../mailapp/ui/composer_window.py" line="319" />
         <source>S&amp;ubject:</source>
         <translation>Be&amp;treff:</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="411" />
+        <location filename="../../mailapp/ui/composer_window.py" line="413" />
         <source>New message</source>
         <translation>Neue Nachricht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="429" />
+        <location filename="../../mailapp/ui/composer_window.py" line="431" />
         <source>The link also asked to set %1; that was ignored.</source>
         <translation>Der Link wollte auch %1 setzen; das wurde ignoriert.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="530" />
+        <location filename="../../mailapp/ui/composer_window.py" line="523" />
+        <source>Taken back from the Outbox: it is not sent until you send it again. If you close this window, it stays in Drafts.</source>
+        <translation>Aus dem Postausgang zurückgeholt: Sie wird erst gesendet, wenn Sie sie erneut senden. Wenn Sie dieses Fenster schließen, bleibt sie bei den Entwürfen.</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/composer_window.py" line="550" />
         <source>Attach Files</source>
         <translation>Dateien anhängen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="603" />
+        <location filename="../../mailapp/ui/composer_window.py" line="623" />
         <source>Add an account first: there is no one to send as.</source>
         <translation>Fügen Sie zuerst ein Konto hinzu: Es gibt keinen Absender.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="609" />
+        <location filename="../../mailapp/ui/composer_window.py" line="629" />
         <source>Check these addresses: %1</source>
         <translation>Prüfen Sie diese Adressen: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="644" />
+        <location filename="../../mailapp/ui/composer_window.py" line="664" />
         <source>Add at least one recipient in To, Cc or Bcc.</source>
         <translation>Geben Sie mindestens einen Empfänger in An, Kopie (CC) oder Blindkopie (BCC) an.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="651" />
+        <location filename="../../mailapp/ui/composer_window.py" line="671" />
         <source>The message has no subject.</source>
         <translation>Die Nachricht hat keinen Betreff.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="654" />
+        <location filename="../../mailapp/ui/composer_window.py" line="674" />
         <source>The text mentions an attachment, but nothing is attached.</source>
         <translation>Der Text erwähnt einen Anhang, aber es ist nichts angehängt.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="681" />
+        <location filename="../../mailapp/ui/composer_window.py" line="701" />
         <source>Saving draft…</source>
         <translation>Entwurf wird gespeichert…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="700" />
+        <location filename="../../mailapp/ui/composer_window.py" line="720" />
         <source>Draft not saved</source>
         <translation>Entwurf nicht gespeichert</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="702" />
+        <location filename="../../mailapp/ui/composer_window.py" line="722" />
         <source>The draft was not saved: %1</source>
         <translation>Der Entwurf wurde nicht gespeichert: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="709" />
+        <location filename="../../mailapp/ui/composer_window.py" line="729" />
         <source>Draft saved at %1 on this computer only</source>
         <translation>Entwurf um %1 nur auf diesem Computer gespeichert</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="711" />
+        <location filename="../../mailapp/ui/composer_window.py" line="731" />
         <source>Not in the server's Drafts folder: %1</source>
         <translation>Nicht im Entwürfe-Ordner des Servers: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="714" />
+        <location filename="../../mailapp/ui/composer_window.py" line="734" />
         <source>Draft saved at %1</source>
         <translation>Entwurf um %1 gespeichert</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="716" />
+        <location filename="../../mailapp/ui/composer_window.py" line="736" />
         <source>On this computer and in the folder %1</source>
         <translation>Auf diesem Computer und im Ordner %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="718" />
+        <location filename="../../mailapp/ui/composer_window.py" line="738" />
         <source>On this computer</source>
         <translation>Auf diesem Computer</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="724" />
+        <location filename="../../mailapp/ui/composer_window.py" line="744" />
         <source>Saved without these addresses, which are not usable: %1</source>
         <translation>Ohne diese unbrauchbaren Adressen gespeichert: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="755" />
+        <location filename="../../mailapp/ui/composer_window.py" line="775" />
         <source>Save the draft?</source>
         <translation>Den Entwurf speichern?</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="756" />
+        <location filename="../../mailapp/ui/composer_window.py" line="776" />
         <source>Save this message as a draft before closing?</source>
         <translation>Diese Nachricht vor dem Schließen als Entwurf speichern?</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/composer_window.py" line="757" />
+        <location filename="../../mailapp/ui/composer_window.py" line="777" />
         <source>If you discard it, the changes are lost.</source>
         <translation>Wenn Sie sie verwerfen, gehen die Änderungen verloren.</translation>
     </message>
@@ -1002,375 +1007,387 @@
     </message>
     <message>
         <location filename="../../mailapp/ui/delivery_column.py" line="199" />
+        <location filename="../../mailapp/ui/delivery_column.py" line="229" />
         <source>Delivery: %1</source>
         <translation>Zustellung: %1</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/delivery_column.py" line="211" />
+        <source>Not tracked</source>
+        <translation>Nicht verfolgt</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/delivery_column.py" line="216" />
+        <source>Sent by another program (a phone, webmail): mailapp has no per-recipient delivery tracking for this message.</source>
+        <translation>Von einem anderen Programm gesendet (Telefon, Webmail): mailapp verfolgt die Zustellung dieser Nachricht nicht je Empfänger.</translation>
     </message>
 </context>
 <context>
     <name>DeliveryPanel</name>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="92" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="94" />
         <source>The recipient's mailbox is full (4.2.2). Nothing to do yet: the mail servers keep trying, and you are told if they give up.</source>
         <translation>Das Postfach des Empfängers ist voll (4.2.2). Noch ist nichts zu tun: Die Mailserver versuchen es weiter, und Sie erfahren es, wenn sie aufgeben.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="96" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="98" />
         <source>The recipient's mail server has not taken it yet (%1). Nothing to do yet: the mail servers keep trying for a few days, and you are told if they give up.</source>
         <translation>Der Mailserver des Empfängers hat die Nachricht noch nicht angenommen (%1). Noch ist nichts zu tun: Die Mailserver versuchen es einige Tage lang weiter, und Sie erfahren es, wenn sie aufgeben.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="98" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="100" />
         <source>no status</source>
         <translation>kein Status</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="100" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="102" />
         <source>The address does not exist (5.1.1). Check the spelling.</source>
         <translation>Die Adresse existiert nicht (5.1.1). Prüfen Sie die Schreibweise.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="101" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="103" />
         <source>The address was not accepted (5.1.0). Check the spelling.</source>
         <translation>Die Adresse wurde nicht angenommen (5.1.0). Prüfen Sie die Schreibweise.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="103" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="105" />
         <source>The recipient's domain does not exist or takes no mail (5.1.2). Check the part after the @.</source>
         <translation>Die Domain des Empfängers existiert nicht oder nimmt keine E-Mails an (5.1.2). Prüfen Sie den Teil nach dem @.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="106" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="108" />
         <source>The address is not valid (5.1.3). Check how it is written.</source>
         <translation>Die Adresse ist ungültig (5.1.3). Prüfen Sie, wie sie geschrieben ist.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="107" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="109" />
         <source>The mailbox has moved (5.1.6). Ask the recipient for their new address.</source>
         <translation>Das Postfach ist umgezogen (5.1.6). Fragen Sie den Empfänger nach seiner neuen Adresse.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="108" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="110" />
         <source>The address has no mailbox behind it (5.1.10). Check the spelling.</source>
         <translation>Hinter der Adresse steht kein Postfach (5.1.10). Prüfen Sie die Schreibweise.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="110" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="112" />
         <source>The mailbox is disabled and accepts no mail (5.2.1). Reach the recipient another way.</source>
         <translation>Das Postfach ist deaktiviert und nimmt keine E-Mails an (5.2.1). Erreichen Sie den Empfänger auf anderem Weg.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="113" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="115" />
         <source>The recipient's mailbox is full (5.2.2). Try again later, or reach them another way.</source>
         <translation>Das Postfach des Empfängers ist voll (5.2.2). Versuchen Sie es später erneut oder erreichen Sie ihn auf anderem Weg.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="115" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="117" />
         <source>The recipient's mailbox is full (4.2.2). The server keeps trying.</source>
         <translation>Das Postfach des Empfängers ist voll (4.2.2). Der Server versucht es weiter.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="117" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="119" />
         <source>The message is too big for the recipient's server (5.2.3). Send smaller attachments, or a link instead.</source>
         <translation>Die Nachricht ist zu groß für den Server des Empfängers (5.2.3). Senden Sie kleinere Anhänge oder stattdessen einen Link.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="121" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="123" />
         <source>The message is too big for the receiving system (5.3.4). Send smaller attachments, or a link instead.</source>
         <translation>Die Nachricht ist zu groß für das empfangende System (5.3.4). Senden Sie kleinere Anhänge oder stattdessen einen Link.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="125" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="127" />
         <source>The recipient's domain has no mail server (5.4.4). Check the part after the @.</source>
         <translation>Die Domain des Empfängers hat keinen Mailserver (5.4.4). Prüfen Sie den Teil nach dem @.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="132" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="134" />
         <source>The receiving server could not be reached for a long time (%1). Check the part after the @; if it is right, the recipient's mail system is down: try again later.</source>
         <translation>Der empfangende Server war lange Zeit nicht erreichbar (%1). Prüfen Sie den Teil nach dem @; stimmt er, ist das Mailsystem des Empfängers ausgefallen: Versuchen Sie es später erneut.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="135" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="137" />
         <source>expired</source>
         <translation>abgelaufen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="138" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="140" />
         <source>The receiving server refused the message by policy (%1): a spam filter, a sender it does not allow, or missing authentication. Sending it again as it is will not help; ask the recipient or your provider.</source>
         <translation>Der empfangende Server hat die Nachricht aufgrund seiner Richtlinien abgelehnt (%1): ein Spamfilter, ein nicht zugelassener Absender oder fehlende Authentifizierung. Unverändert erneut senden hilft nicht; fragen Sie den Empfänger oder Ihren Anbieter.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="144" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="146" />
         <source>The recipient's mailbox cannot take the message (%1). Reach them another way.</source>
         <translation>Das Postfach des Empfängers kann die Nachricht nicht annehmen (%1). Erreichen Sie ihn auf anderem Weg.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="147" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="149" />
         <source>The address was refused (%1). Check the spelling.</source>
         <translation>Die Adresse wurde abgelehnt (%1). Prüfen Sie die Schreibweise.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="150" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="152" />
         <source>The receiving server could not handle the message's content (%1). Try without attachments or formatting.</source>
         <translation>Der empfangende Server konnte den Inhalt der Nachricht nicht verarbeiten (%1). Versuchen Sie es ohne Anhänge oder Formatierung.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="154" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="156" />
         <source>A temporary problem (%1); the mail servers keep trying.</source>
         <translation>Ein vorübergehendes Problem (%1); die Mailserver versuchen es weiter.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="157" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="159" />
         <source>The receiving server refused the message (%1). Its own words are below.</source>
         <translation>Der empfangende Server hat die Nachricht abgelehnt (%1). Seine eigenen Worte stehen unten.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="159" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="161" />
         <source>The message could not be delivered. The server's own words are below.</source>
         <translation>Die Nachricht konnte nicht zugestellt werden. Die eigenen Worte des Servers stehen unten.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="184" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="186" />
         <source>Delivered</source>
         <translation>Zugestellt</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="186" />
-        <location filename="../../mailapp/ui/delivery_panel.py" line="202" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="188" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="204" />
         <source>by %1</source>
         <translation>von %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="187" />
-        <location filename="../../mailapp/ui/delivery_panel.py" line="210" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="189" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="212" />
         <source>at %1</source>
         <translation>um %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="190" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="192" />
         <source>Failed at %1</source>
         <translation>Fehlgeschlagen um %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="192" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="194" />
         <source>reported by %1</source>
         <translation>gemeldet von %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="195" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="197" />
         <source>Delayed at %1</source>
         <translation>Verzögert um %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="198" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="200" />
         <source>the mail servers keep trying</source>
         <translation>die Mailserver versuchen es weiter</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="200" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="202" />
         <source>Relayed</source>
         <translation>Weitergereicht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="203" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="205" />
         <source>at %1 to a system that sends no reports</source>
         <translation>um %1 an ein System, das keine Berichte sendet</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="205" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="207" />
         <source>Passed on at %1 by an alias or mailing list</source>
         <translation>Um %1 von einem Alias oder einer Mailingliste weitergegeben</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="207" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="209" />
         <source>Sent to server</source>
         <translation>An Server übergeben</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="212" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="214" />
         <source>waiting for a delivery report</source>
         <translation>wartet auf einen Zustellbericht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="216" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="218" />
         <source>The connection broke before the server confirmed: it may or may not have been sent</source>
         <translation>Die Verbindung brach ab, bevor der Server bestätigte: Die Nachricht wurde möglicherweise gesendet</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="219" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="221" />
         <source>Not sent yet</source>
         <translation>Noch nicht gesendet</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="221" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="223" />
         <source>next try at %1</source>
         <translation>nächster Versuch um %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="224" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="226" />
         <source>Being sent now</source>
         <translation>Wird gerade gesendet</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="225" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="227" />
         <source>Queued at %1, waiting to be sent</source>
         <translation>Um %1 eingereiht, wartet auf den Versand</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="230" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="232" />
         <source>SMTP reply</source>
         <translation>SMTP-Antwort</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="231" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="233" />
         <source>Delivery report (DSN)</source>
         <translation>Zustellbericht (DSN)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="232" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="234" />
         <source>Read receipt (MDN)</source>
         <translation>Lesebestätigung (MDN)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="233" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="235" />
         <source>Bounce</source>
         <translation>Unzustellbarkeitsnachricht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="234" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="236" />
         <source>You</source>
         <translation>Sie</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="235" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="237" />
         <source>mailapp</source>
         <translation>mailapp</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="252" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="254" />
         <source>(older news)</source>
         <translation>(ältere Meldung)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="261" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="263" />
         <source>your outgoing server</source>
         <translation>Ihr Postausgangs-Server</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="264" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="266" />
         <source>%1 gives no delivery reports: mailapp knows the server took the message, but not whether it arrived.</source>
         <translation>%1 liefert keine Zustellberichte: mailapp weiß, dass der Server die Nachricht angenommen hat, aber nicht, ob sie angekommen ist.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="271" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="273" />
         <source>No delivery reports were asked for with this message: the states stop at “Sent to server”.</source>
         <translation>Für diese Nachricht wurden keine Zustellberichte angefordert: Der Status endet bei „An Server übergeben“.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="278" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="280" />
         <source>mailapp lost the connection right after handing the message over, so it may already have arrived. It is never sent again on its own: use the Outbox to send it again if you want.</source>
         <translation>mailapp hat die Verbindung direkt nach der Übergabe der Nachricht verloren, sie ist also möglicherweise schon angekommen. Sie wird nie von selbst erneut gesendet: Verwenden Sie den Postausgang, wenn Sie sie erneut senden möchten.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="336" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="338" />
         <source>Read receipt: %1</source>
         <translation>Lesebestätigung: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="338" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="340" />
         <source>A read receipt (MDN) from the recipient's program; separate from delivery.</source>
         <translation>Eine Lesebestätigung (MDN) vom Programm des Empfängers; unabhängig von der Zustellung.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="347" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="349" />
         <source>Details</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="352" />
-        <location filename="../../mailapp/ui/delivery_panel.py" line="402" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="354" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="404" />
         <source>Timeline for %1</source>
         <translation>Verlauf für %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="392" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="394" />
         <source>The server said: %1</source>
         <translation>Der Server meldete: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="406" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="408" />
         <source>Time</source>
         <translation>Zeit</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="406" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="408" />
         <source>Source</source>
         <translation>Quelle</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="406" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="408" />
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="406" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="408" />
         <source>Diagnostic</source>
         <translation>Diagnose</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="406" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="408" />
         <source>Reported by</source>
         <translation>Gemeldet von</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="432" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="434" />
         <source>View original report…</source>
         <translation>Originalbericht anzeigen…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="435" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="437" />
         <source>View the original report for %1</source>
         <translation>Den Originalbericht für %1 anzeigen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="443" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="445" />
         <source>No report came for this recipient yet.</source>
         <translation>Für diesen Empfänger ist noch kein Bericht eingegangen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="495" />
-        <location filename="../../mailapp/ui/delivery_panel.py" line="547" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="497" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="549" />
         <source>Delivery</source>
         <translation>Zustellung</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="556" />
-        <location filename="../../mailapp/ui/delivery_panel.py" line="557" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="558" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="559" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="585" />
         <source>Delivery: %1</source>
         <translation>Zustellung: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="560" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="562" />
         <source>sent %1</source>
         <translation>gesendet %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="562" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="564" />
         <source>via %1</source>
         <translation>über %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="569" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="571" />
         <source>At least one recipient did not get the message.</source>
         <translation>Mindestens ein Empfänger hat die Nachricht nicht erhalten.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="587" />
-        <location filename="../../mailapp/ui/delivery_panel.py" line="588" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="599" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="600" />
         <source>Original delivery report</source>
         <translation>Originaler Zustellbericht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/delivery_panel.py" line="592" />
+        <location filename="../../mailapp/ui/delivery_panel.py" line="604" />
         <source>Report text</source>
         <translation>Berichtstext</translation>
     </message>
@@ -1581,62 +1598,62 @@
         <translation>braucht Aufmerksamkeit</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="98" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="100" />
         <source>(no subject)</source>
         <translation>(kein Betreff)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="286" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="288" />
         <source>reconnecting</source>
         <translation>verbindet erneut</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="297" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="299" />
         <source>Syncing %1: %2 / %3</source>
         <translation>%1 wird synchronisiert: %2 / %3</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="300" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="302" />
         <source>Syncing %1…</source>
         <translation>%1 wird synchronisiert…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="338" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="340" />
         <source>%1: %2</source>
         <translation>%1: %2</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="358" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="360" />
         <source>The outbox could not be sent: %1</source>
         <translation>Der Postausgang konnte nicht gesendet werden: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="383" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="385" />
         <source>Sending: %1 / %2 KB</source>
         <translation>Senden: %1 / %2 KB</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="388" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="390" />
         <source>Sending…</source>
         <translation>Wird gesendet…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="445" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="450" />
         <source>%1 could not be sent: %2</source>
         <translation>%1 konnte nicht gesendet werden: %2</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="450" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="455" />
         <source>%1 is waiting in the Outbox: %2</source>
         <translation>%1 wartet im Postausgang: %2</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="469" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="474" />
         <source>1 new message in %1</source>
         <translation>1 neue Nachricht in %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="471" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="476" />
         <source>%2 new messages in %1</source>
         <translation>%2 neue Nachrichten in %1</translation>
     </message>
@@ -2109,174 +2126,185 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="61" />
+        <location filename="../../mailapp/ui/main_window.py" line="76" />
         <source>mailapp</source>
         <translation>mailapp</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="62" />
+        <location filename="../../mailapp/ui/main_window.py" line="77" />
         <source>mailapp main window</source>
         <translation>mailapp-Hauptfenster</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="136" />
-        <location filename="../../mailapp/ui/main_window.py" line="138" />
+        <location filename="../../mailapp/ui/main_window.py" line="152" />
+        <location filename="../../mailapp/ui/main_window.py" line="154" />
         <source>Main toolbar</source>
         <translation>Hauptsymbolleiste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="151" />
+        <location filename="../../mailapp/ui/main_window.py" line="167" />
         <source>Menu bar</source>
         <translation>Menüleiste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="153" />
+        <location filename="../../mailapp/ui/main_window.py" line="169" />
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="154" />
+        <location filename="../../mailapp/ui/main_window.py" line="170" />
         <source>&amp;Edit</source>
         <translation>&amp;Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="155" />
+        <location filename="../../mailapp/ui/main_window.py" line="171" />
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="156" />
+        <location filename="../../mailapp/ui/main_window.py" line="172" />
         <source>&amp;Message</source>
         <translation>&amp;Nachricht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="165" />
+        <location filename="../../mailapp/ui/main_window.py" line="181" />
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="180" />
+        <location filename="../../mailapp/ui/main_window.py" line="196" />
         <source>Account &amp;Settings…</source>
         <translation>Konten-&amp;Einstellungen…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="265" />
+        <location filename="../../mailapp/ui/main_window.py" line="281" />
         <source>Account %1 added.</source>
         <translation>Konto %1 hinzugefügt.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="341" />
+        <location filename="../../mailapp/ui/main_window.py" line="363" />
         <source>add an account first</source>
         <translation>zuerst ein Konto hinzufügen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="345" />
-        <location filename="../../mailapp/ui/main_window.py" line="488" />
+        <location filename="../../mailapp/ui/main_window.py" line="367" />
+        <location filename="../../mailapp/ui/main_window.py" line="596" />
         <source>select a message first</source>
         <translation>zuerst eine Nachricht auswählen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="370" />
+        <location filename="../../mailapp/ui/main_window.py" line="403" />
         <source>Choose a folder</source>
         <translation>Wählen Sie einen Ordner</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="372" />
+        <location filename="../../mailapp/ui/main_window.py" line="405" />
         <source>Nothing waiting to be sent</source>
         <translation>Nichts wartet auf den Versand</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="375" />
+        <location filename="../../mailapp/ui/main_window.py" line="408" />
         <source>Not downloaded yet: Get Mail fetches this folder.</source>
         <translation>Noch nicht heruntergeladen: Nachrichten abrufen lädt diesen Ordner.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="378" />
+        <location filename="../../mailapp/ui/main_window.py" line="411" />
+        <location filename="../../mailapp/ui/main_window.py" line="462" />
         <source>No messages</source>
         <translation>Keine Nachrichten</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="482" />
+        <location filename="../../mailapp/ui/main_window.py" line="448" />
+        <source>No message in any folder matches.</source>
+        <translation>Keine Nachricht in irgendeinem Ordner passt.</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/main_window.py" line="590" />
         <source>Getting mail…</source>
         <translation>Nachrichten werden abgerufen…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="490" />
+        <location filename="../../mailapp/ui/main_window.py" line="598" />
         <source>the message is in Junk already</source>
         <translation>die Nachricht ist schon in Junk</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="493" />
+        <location filename="../../mailapp/ui/main_window.py" line="601" />
         <source>this account has no Junk folder</source>
         <translation>dieses Konto hat keinen Junk-Ordner</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="505" />
+        <location filename="../../mailapp/ui/main_window.py" line="613" />
         <source>This account has no Junk folder.</source>
         <translation>Dieses Konto hat keinen Junk-Ordner.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="513" />
+        <location filename="../../mailapp/ui/main_window.py" line="621" />
         <source>1 message moved to %2.</source>
         <translation>1 Nachricht nach %2 verschoben.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="515" />
+        <location filename="../../mailapp/ui/main_window.py" line="623" />
         <source>%1 messages moved to %2.</source>
         <translation>%1 Nachrichten nach %2 verschoben.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="573" />
+        <location filename="../../mailapp/ui/main_window.py" line="662" />
+        <source>This message cannot be read.</source>
+        <translation>Diese Nachricht kann nicht gelesen werden.</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/main_window.py" line="709" />
         <source>-------- Forwarded Message --------</source>
         <translation>-------- Weitergeleitete Nachricht --------</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="574" />
+        <location filename="../../mailapp/ui/main_window.py" line="710" />
         <source>Subject</source>
         <translation>Betreff</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="575" />
+        <location filename="../../mailapp/ui/main_window.py" line="711" />
         <source>Date</source>
         <translation>Datum</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="576" />
+        <location filename="../../mailapp/ui/main_window.py" line="712" />
         <source>From</source>
         <translation>Von</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="577" />
+        <location filename="../../mailapp/ui/main_window.py" line="713" />
         <source>To</source>
         <translation>An</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="578" />
+        <location filename="../../mailapp/ui/main_window.py" line="714" />
         <source>Cc</source>
         <translation>CC</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="587" />
+        <location filename="../../mailapp/ui/main_window.py" line="723" />
         <source>On %1, %2 wrote:</source>
         <translation>Am %1 schrieb %2:</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="588" />
+        <location filename="../../mailapp/ui/main_window.py" line="724" />
         <source>%1 wrote:</source>
         <translation>%1 schrieb:</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="685" />
+        <location filename="../../mailapp/ui/main_window.py" line="823" />
         <source>&amp;Retry</source>
         <translation>&amp;Wiederholen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="739" />
+        <location filename="../../mailapp/ui/main_window.py" line="877" />
         <source>About mailapp</source>
         <translation>Über mailapp</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="742" />
+        <location filename="../../mailapp/ui/main_window.py" line="880" />
         <source>&lt;b&gt;mailapp&lt;/b&gt;&lt;br&gt;An email client that tells you whether your mail arrived.</source>
         <translation>&lt;b&gt;mailapp&lt;/b&gt;&lt;br&gt;Ein E-Mail-Programm, das Ihnen sagt, ob Ihre Nachrichten angekommen sind.</translation>
     </message>
@@ -2297,53 +2325,58 @@
 <context>
     <name>MessageListModel</name>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="236" />
+        <location filename="../../mailapp/ui/message_list.py" line="250" />
         <source>Subject</source>
         <translation>Betreff</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="237" />
+        <location filename="../../mailapp/ui/message_list.py" line="251" />
         <source>From</source>
         <translation>Von</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="238" />
+        <location filename="../../mailapp/ui/message_list.py" line="252" />
         <source>Date</source>
         <translation>Datum</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="239" />
+        <location filename="../../mailapp/ui/message_list.py" line="253" />
         <source>Size</source>
         <translation>Größe</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="240" />
+        <location filename="../../mailapp/ui/message_list.py" line="254" />
         <source>Delivery</source>
         <translation>Zustellung</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="409" />
-        <location filename="../../mailapp/ui/message_list.py" line="513" />
+        <location filename="../../mailapp/ui/message_list.py" line="256" />
+        <source>Folder</source>
+        <translation>Ordner</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/message_list.py" line="435" />
+        <location filename="../../mailapp/ui/message_list.py" line="542" />
         <source>(no subject)</source>
         <translation>(kein Betreff)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="509" />
+        <location filename="../../mailapp/ui/message_list.py" line="538" />
         <source>%1 bytes</source>
         <translation>%1 Bytes</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="515" />
+        <location filename="../../mailapp/ui/message_list.py" line="544" />
         <source>unread</source>
         <translation>ungelesen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="517" />
+        <location filename="../../mailapp/ui/message_list.py" line="546" />
         <source>starred</source>
         <translation>mit Stern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="519" />
+        <location filename="../../mailapp/ui/message_list.py" line="548" />
         <source>has attachments</source>
         <translation>mit Anhängen</translation>
     </message>
@@ -2351,12 +2384,12 @@
 <context>
     <name>MessageListView</name>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="607" />
+        <location filename="../../mailapp/ui/message_list.py" line="660" />
         <source>Message list</source>
         <translation>Nachrichtenliste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="638" />
+        <location filename="../../mailapp/ui/message_list.py" line="693" />
         <source>No messages</source>
         <translation>Keine Nachrichten</translation>
     </message>
@@ -2364,32 +2397,32 @@
 <context>
     <name>Notifications</name>
     <message>
-        <location filename="../../mailapp/ui/notifications.py" line="97" />
-        <source>Delivery failed</source>
-        <translation>Zustellung fehlgeschlagen</translation>
-    </message>
-    <message>
-        <location filename="../../mailapp/ui/notifications.py" line="97" />
-        <source>Delivery delayed</source>
-        <translation>Zustellung verzögert</translation>
-    </message>
-    <message>
-        <location filename="../../mailapp/ui/notifications.py" line="99" />
-        <source>%1 delivery problems</source>
-        <translation>%1 Zustellprobleme</translation>
-    </message>
-    <message>
-        <location filename="../../mailapp/ui/notifications.py" line="102" />
-        <source>and %1 more</source>
-        <translation>und %1 weitere</translation>
-    </message>
-    <message>
-        <location filename="../../mailapp/ui/notifications.py" line="120" />
+        <location filename="../../mailapp/ui/notifications.py" line="118" />
         <source>&amp;Show</source>
         <translation>&amp;Anzeigen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/notifications.py" line="124" />
+        <location filename="../../mailapp/ui/notifications.py" line="138" />
+        <source>Delivery failed</source>
+        <translation>Zustellung fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/notifications.py" line="138" />
+        <source>Delivery delayed</source>
+        <translation>Zustellung verzögert</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/notifications.py" line="140" />
+        <source>%1 delivery problems</source>
+        <translation>%1 Zustellprobleme</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/notifications.py" line="143" />
+        <source>and %1 more</source>
+        <translation>und %1 weitere</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/notifications.py" line="148" />
         <source>New mail</source>
         <translation>Neue Nachrichten</translation>
     </message>
@@ -2505,216 +2538,225 @@
 <context>
     <name>OutboxView</name>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="59" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="68" />
         <source>Being sent now.</source>
         <translation>Wird gerade gesendet.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="64" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="73" />
         <source>Waiting to be sent.</source>
         <translation>Wartet auf den Versand.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="65" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="74" />
         <source>Waiting for the next attempt.</source>
         <translation>Wartet auf den nächsten Versuch.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="72" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="81" />
         <source>soon</source>
         <translation>bald</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="75" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="84" />
         <source>needs you</source>
         <translation>wartet auf Sie</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="77" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="86" />
         <source>only if you say so</source>
         <translation>nur auf Ihre Anweisung</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="89" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="98" />
         <source>Last reply%1: %2</source>
         <translation>Letzte Antwort%1: %2</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="100" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
         <source>Subject</source>
         <translation>Betreff</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="100" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
         <source>To</source>
         <translation>An</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="100" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
         <source>State</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="100" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
         <source>Reason</source>
         <translation>Grund</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="100" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
         <source>Next try</source>
         <translation>Nächster Versuch</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="151" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="160" />
         <source>State: %1</source>
         <translation>Status: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="155" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="325" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="405" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="420" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="164" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="354" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="451" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="466" />
         <source>(no subject)</source>
         <translation>(kein Betreff)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="185" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="195" />
         <source>Outbox</source>
         <translation>Postausgang</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="196" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="207" />
         <source>Outbox messages</source>
         <translation>Nachrichten im Postausgang</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="214" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="227" />
         <source>The Outbox is empty: everything you wrote has been handed to the server.</source>
         <translation>Der Postausgang ist leer: Alles, was Sie geschrieben haben, wurde an den Server übergeben.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="246" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="353" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="259" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="282" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="382" />
         <source>&amp;Retry now</source>
         <translation>&amp;Jetzt erneut versuchen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="249" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="262" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="284" />
         <source>&amp;Edit…</source>
         <translation>&amp;Bearbeiten…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="251" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="264" />
         <source>Edit</source>
         <translation>Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="253" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="266" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="286" />
         <source>&amp;Delete…</source>
         <translation>&amp;Löschen…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="255" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="268" />
         <source>Delete</source>
         <translation>Löschen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="327" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="356" />
         <source>%1: “%2” to %3</source>
         <translation>%1: „%2“ an %3</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="330" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="359" />
         <source>Reason: %1</source>
         <translation>Grund: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="353" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="382" />
         <source>&amp;Send again…</source>
         <translation>Erneut &amp;senden…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="354" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="383" />
         <source>Send again</source>
         <translation>Erneut senden</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="354" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="383" />
         <source>Retry now</source>
         <translation>Jetzt erneut versuchen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="356" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="385" />
         <source>It may already have arrived: you decide, after a warning.</source>
         <translation>Sie ist möglicherweise schon angekommen: Sie entscheiden, nach einer Warnung.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="358" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="387" />
         <source>Try to send it now instead of waiting for the next attempt.</source>
         <translation>Jetzt zu senden versuchen, statt auf den nächsten Versuch zu warten.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="365" />
-        <source>Open it in the composer; the outbox copy is removed when you send the new one.</source>
-        <translation>Im Verfassen-Fenster öffnen; die Kopie im Postausgang wird entfernt, wenn Sie die neue senden.</translation>
+        <location filename="../../mailapp/ui/outbox_view.py" line="393" />
+        <source>There is no window to open a composer in.</source>
+        <translation>Es gibt kein Fenster, in dem die Nachricht zum Bearbeiten geöffnet werden kann.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="367" />
-        <source>Editing a queued message is not available yet: delete it and write it again.</source>
-        <translation>Eine wartende Nachricht zu bearbeiten ist noch nicht möglich: Löschen Sie sie und schreiben Sie sie neu.</translation>
+        <location filename="../../mailapp/ui/outbox_view.py" line="397" />
+        <source>Take it out of the Outbox and open it in the composer; it is not sent until you send it again, and closing the composer keeps it in Drafts.</source>
+        <translation>Aus dem Postausgang nehmen und im Verfassen-Fenster öffnen; sie wird erst gesendet, wenn Sie sie erneut senden, und beim Schließen bleibt sie bei den Entwürfen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="373" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="401" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="408" />
+        <source>Cannot be edited: %1</source>
+        <translation>Kann nicht bearbeitet werden: %1</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/outbox_view.py" line="419" />
         <source>1 attempt so far</source>
         <translation>bisher 1 Versuch</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="375" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="421" />
         <source>%1 attempts so far</source>
         <translation>bisher %1 Versuche</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="378" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="424" />
         <source>Next attempt at %1 (%2); it is also tried when the network comes back.</source>
         <translation>Nächster Versuch um %1 (%2); sie wird auch versucht, sobald das Netzwerk zurück ist.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="383" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="429" />
         <source>It stays here until you retry, edit or delete it.</source>
         <translation>Sie bleibt hier, bis Sie sie erneut versuchen, bearbeiten oder löschen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="386" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="432" />
         <source>The connection broke after the message went out and before the server confirmed it: it may already have arrived. mailapp never sends it again on its own.</source>
         <translation>Die Verbindung brach ab, nachdem die Nachricht hinausging und bevor der Server sie bestätigte: Sie ist möglicherweise schon angekommen. mailapp sendet sie nie von selbst erneut.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="400" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="446" />
         <source>Send this message again?</source>
         <translation>Diese Nachricht erneut senden?</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="402" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="448" />
         <source>“%1” may already have arrived: the connection broke right after it went out, before the server confirmed it. Sending it again can give the recipients two copies.</source>
         <translation>„%1“ ist möglicherweise schon angekommen: Die Verbindung brach direkt nach dem Versand ab, bevor der Server sie bestätigte. Erneutes Senden kann den Empfängern zwei Kopien bringen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="406" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="452" />
         <source>&amp;Send again</source>
         <translation>Erneut &amp;senden</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="418" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="464" />
         <source>Delete this message?</source>
         <translation>Diese Nachricht löschen?</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="419" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="465" />
         <source>“%1” will not be sent and is removed from the Outbox.</source>
         <translation>„%1“ wird nicht gesendet und aus dem Postausgang entfernt.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="422" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="468" />
         <source>&amp;Delete</source>
         <translation>&amp;Löschen</translation>
     </message>
@@ -2944,19 +2986,42 @@
 <context>
     <name>SearchField</name>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="560" />
+        <location filename="../../mailapp/ui/message_list.py" line="591" />
         <source>Search messages</source>
         <translation>Nachrichten durchsuchen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="561" />
+        <location filename="../../mailapp/ui/message_list.py" line="592" />
         <source>Search  (from:  subject:  has:attachment …)</source>
         <translation>Suchen  (from:  subject:  has:attachment …)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="564" />
+        <location filename="../../mailapp/ui/message_list.py" line="595" />
         <source>Words search subject, people and text. Also from:, to:, subject:, before:2024-05-01, after:, has:attachment, is:unread, is:starred. Esc clears.</source>
         <translation>Wörter durchsuchen Betreff, Personen und Text. Außerdem from:, to:, subject:, before:2024-05-01, after:, has:attachment, is:unread, is:starred. Esc leert das Feld.</translation>
+    </message>
+</context>
+<context>
+    <name>SearchScope</name>
+    <message>
+        <location filename="../../mailapp/ui/message_list.py" line="634" />
+        <source>Search in</source>
+        <translation>Suchen in</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/message_list.py" line="635" />
+        <source>Search the shown folder, or all folders of all accounts</source>
+        <translation>Den angezeigten Ordner durchsuchen oder alle Ordner aller Konten</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/message_list.py" line="636" />
+        <source>This folder</source>
+        <translation>Dieser Ordner</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/message_list.py" line="637" />
+        <source>All folders</source>
+        <translation>Alle Ordner</translation>
     </message>
 </context>
 <context>
@@ -2980,53 +3045,53 @@
 <context>
     <name>SentView</name>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="62" />
+        <location filename="../../mailapp/ui/sent_view.py" line="91" />
         <source>Subject</source>
         <translation>Betreff</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="62" />
+        <location filename="../../mailapp/ui/sent_view.py" line="91" />
         <source>To</source>
         <translation>An</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="62" />
+        <location filename="../../mailapp/ui/sent_view.py" line="91" />
         <source>Sent</source>
         <translation>Gesendet</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="62" />
+        <location filename="../../mailapp/ui/sent_view.py" line="91" />
         <source>Delivery</source>
         <translation>Zustellung</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="113" />
+        <location filename="../../mailapp/ui/sent_view.py" line="148" />
         <source>(no subject)</source>
         <translation>(kein Betreff)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="141" />
-        <location filename="../../mailapp/ui/sent_view.py" line="153" />
+        <location filename="../../mailapp/ui/sent_view.py" line="176" />
+        <location filename="../../mailapp/ui/sent_view.py" line="191" />
         <source>Sent messages</source>
         <translation>Gesendete Nachrichten</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="171" />
+        <location filename="../../mailapp/ui/sent_view.py" line="209" />
         <source>Nothing sent yet. Messages you send appear here, with what became of each one: delivered, delayed, failed, or read.</source>
         <translation>Noch nichts gesendet. Gesendete Nachrichten erscheinen hier, mit dem, was aus jeder geworden ist: zugestellt, verzögert, fehlgeschlagen oder gelesen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="189" />
+        <location filename="../../mailapp/ui/sent_view.py" line="228" />
         <source>Message text</source>
         <translation>Nachrichtentext</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="191" />
+        <location filename="../../mailapp/ui/sent_view.py" line="230" />
         <source>Select a sent message to see what became of it.</source>
         <translation>Wählen Sie eine gesendete Nachricht, um zu sehen, was aus ihr geworden ist.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="351" />
+        <location filename="../../mailapp/ui/sent_view.py" line="451" />
         <source>The original report cannot be shown: %1</source>
         <translation>Der Originalbericht kann nicht angezeigt werden: %1</translation>
     </message>

@@ -130,6 +130,8 @@ async def test_download_bodies_fetches_every_folder_in_durable_batches(
     sync = make_sync(mailstack, mailbox, store, prefetch_inbox=0, progress=steps.append)
     try:
         report = await sync.download_bodies()
+        # The text index follows the download (ADR 0007); this waits until it caught up.
+        await sync.index_pending()
     finally:
         await sync.disconnect()
     assert not report.errors

@@ -528,6 +528,9 @@ def entry_json(entry: OutboxEntry) -> dict[str, Any]:
         "last_reply_code": entry.last_reply_code,
         "smtp_host": entry.smtp_host,
         "dsn_offered": entry.dsn_offered,
+        # Whether the window's Outbox can take it back into the composer, and if not, why.
+        "editable": entry.editable,
+        "edit_refusal": entry.edit_refusal,
         "recipients": [
             {"address": r.address, "state": str(r.state), "diagnostic": r.diagnostic}
             for r in entry.recipients

@@ -6,19 +6,33 @@ threads during sync).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from mailapp.protocols.imap import (
     Address,
-    BodyPart,
     BodyStructure,
     FetchResponse,
     Multipart,
-    walk_body,
+    PreparedFetch,
+    build_fetch,
+    decode_encoded_words,
+    parse_header_date,
+    parse_internaldate,
 )
-from mailapp.store.messages import FlagUpdate, NewMessage, flags_from_imap
+from mailapp.store.messages import (
+    FlagUpdate,
+    MessageFlag,
+    NewMessage,
+    RowValues,
+    flags_from_imap,
+    sender_sort_key,
+    subject_sort_key,
+    thread_key_for,
+)
 
 # What a header sync asks for; MODSEQ is added when CONDSTORE is on.
 REFERENCES_SECTION = "HEADER.FIELDS (REFERENCES)"
@@ -32,6 +46,18 @@ HEADER_ITEMS: tuple[str, ...] = (
     f"BODY.PEEK[{REFERENCES_SECTION}]",
 )
 _MSG_ID = re.compile(rb"<[^<>\s]+>")
+_NOT_FILES = ("text", "multipart", "message")
+# A mailbox has few distinct flag sets; the split is pure, so it is kept per set (short
+# sets only: the cache must not hold whatever a hostile server sends).
+_cached_flags = functools.lru_cache(maxsize=1024)(flags_from_imap)
+_CACHED_FLAGS = 16
+_CACHED_FLAGS_LENGTH = 512
+
+
+def _flags_from_imap(flags: tuple[str, ...]) -> tuple[MessageFlag, tuple[str, ...]]:
+    if len(flags) > _CACHED_FLAGS or sum(map(len, flags)) > _CACHED_FLAGS_LENGTH:
+        return flags_from_imap(flags)
+    return _cached_flags(flags)
 
 
 def header_items(condstore: bool, *, with_body: bool = False) -> list[str]:
@@ -49,33 +75,43 @@ def _ids(raw: bytes | None) -> list[str]:
     return [m.decode("utf-8", "replace") for m in _MSG_ID.findall(raw)]
 
 
-def _address_text(address: Address) -> str:
-    email = address.email or ""
-    name = address.display_name or ""
-    if name and email:
-        return f"{name} <{email}>"
-    return name or email
-
-
 def address_list(addresses: Iterable[Address]) -> str:
-    return ", ".join(
-        text
-        for a in addresses
-        if not a.is_group_start and not a.is_group_end and (text := _address_text(a))
-    )
+    """ "Name <mailbox@host>" (or whichever half is there) for each address, comma-separated.
+    Group markers (RFC 3501: host NIL) name no one and are left out."""
+    texts = []
+    for a in addresses:
+        host = a.host
+        if host is None:
+            continue
+        mailbox = a.mailbox
+        email = "" if mailbox is None else (mailbox + b"@" + host).decode("utf-8", "replace")
+        name = "" if a.name is None else decode_encoded_words(a.name)
+        if name and email:
+            texts.append(f"{name} <{email}>")
+        elif name or email:
+            texts.append(name or email)
+    return ", ".join(texts)
 
 
 def has_attachment(body: BodyStructure | None) -> bool:
+    """Whether any leaf part (enclosed messages included) is an attachment: a disposition
+    of "attachment", or a file name on a part that is not text, multipart or message."""
     if body is None:
         return False
-    for _, part in walk_body(body):
+    # The parts walk_body visits, without its section numbers (order does not matter here).
+    todo: list[BodyStructure] = [body]
+    while todo:
+        part = todo.pop()
         if isinstance(part, Multipart):
+            todo.extend(part.parts)
             continue
-        assert isinstance(part, BodyPart)
-        if part.disposition is not None and part.disposition.type.lower() == "attachment":
+        disposition = part.disposition
+        if disposition is not None and disposition.type.lower() == "attachment":
             return True
-        if part.type.lower() not in ("text", "multipart", "message") and part.filename:
+        if part.type.lower() not in _NOT_FILES and part.filename:
             return True
+        if part.body is not None:
+            todo.append(part.body)
     return False
 
 
@@ -89,7 +125,7 @@ def new_message(fetch: FetchResponse, *, body_hash: str | None = None) -> NewMes
     """The row for a header FETCH; None when the server left out the UID."""
     if fetch.uid is None:
         return None
-    bits, keywords = flags_from_imap(fetch.flags or ())
+    bits, keywords = _flags_from_imap(fetch.flags or ())
     envelope = fetch.envelope
     internal = _aware(fetch.internal_datetime) or datetime.now(UTC)
     if envelope is None:
@@ -132,3 +168,304 @@ def flag_update(fetch: FetchResponse) -> FlagUpdate | None:
         return None
     bits, keywords = flags_from_imap(fetch.flags)
     return FlagUpdate(fetch.uid, bits, keywords, fetch.modseq)
+
+
+# --- the bulk header sync's fast path ------------------------------------------------------
+#
+# header_values turns one header FETCH straight into its row values (store.messages
+# row_values of new_message(build_fetch(...))) from the tokens, without the Envelope,
+# Address and BodyPart objects (most of the parse time of a bulk sync, and most of the
+# objects the garbage collector walks). It takes only the regular shapes servers send; for
+# anything else (an item it does not know, an atom where a string belongs, message/*
+# parts, an unreadable INTERNALDATE, malformed data) it hands the whole response to
+# build_fetch, which builds it as usual or raises the usual error. tests compare both.
+
+_BODY_REFERENCES = f"BODY[{REFERENCES_SECTION}]"
+_NOT_FILE_BYTES = (b"text", b"multipart", b"message")
+
+
+class _Unusual(Exception):
+    """The response is not in the shape the fast path takes: build_fetch decides."""
+
+
+def _number(value: Any) -> int:
+    if value.__class__ is str and value.isdigit() and value.isascii() and len(value) <= 20:
+        return int(value)
+    raise _Unusual
+
+
+def _nbytes(value: Any) -> bytes | None:
+    if value is None or value.__class__ is bytes:
+        return value
+    raise _Unusual
+
+
+def _address_values(value: Any) -> list[list[Any]]:
+    """The address lists of an ENVELOPE field, checked to be plain (bytes or NIL each)."""
+    if value is None:
+        return []
+    if value.__class__ is not list:
+        raise _Unusual
+    for a in value:
+        if a.__class__ is not list or len(a) != 4:
+            raise _Unusual
+        name, adl, mailbox, host = a
+        if not (
+            (name is None or name.__class__ is bytes)
+            and adl is None
+            and (mailbox is None or mailbox.__class__ is bytes)
+            and (host is None or host.__class__ is bytes)
+        ):
+            raise _Unusual
+    return value
+
+
+def _address_text(addresses: list[list[Any]]) -> str:
+    """address_list over the raw address tokens."""
+    texts = []
+    for name, _adl, mailbox, host in addresses:
+        if host is None:
+            continue
+        email = "" if mailbox is None else (mailbox + b"@" + host).decode("utf-8", "replace")
+        text = "" if name is None else decode_encoded_words(name)
+        if text and email:
+            texts.append(f"{text} <{email}>")
+        elif text or email:
+            texts.append(text or email)
+    return ", ".join(texts)
+
+
+def _param_value(params: Any, wanted: bytes) -> bytes | None:
+    """The first parameter named `wanted` (lower case) of a checked parameter list."""
+    if params is None:
+        return None
+    for i in range(0, len(params), 2):
+        if params[i].lower() == wanted:
+            value = params[i + 1]
+            return b"" if value is None else value
+    return None
+
+
+def _check_params(value: Any) -> None:
+    if value is None:
+        return
+    if value.__class__ is not list or len(value) % 2:
+        raise _Unusual
+    for i in range(0, len(value), 2):
+        if value[i].__class__ is not bytes:
+            raise _Unusual
+        v = value[i + 1]
+        if v is not None and v.__class__ is not bytes:
+            raise _Unusual
+
+
+def _check_extension(node: list[Any], i: int) -> tuple[bytes | None, Any]:
+    """Checks the disposition, language and location from node[i]; returns the disposition
+    type and its parameters."""
+    n = len(node)
+    disp = node[i] if i < n else None
+    dtype: bytes | None = None
+    dparams: Any = None
+    if disp is not None:
+        if disp.__class__ is bytes:
+            dtype = disp
+        elif disp.__class__ is list and disp and disp[0].__class__ is bytes:
+            dtype = disp[0]
+            if len(disp) > 1:
+                dparams = disp[1]
+                _check_params(dparams)
+        else:
+            raise _Unusual
+    lang = node[i + 1] if i + 1 < n else None
+    if lang is not None and lang.__class__ is not bytes:
+        if lang.__class__ is not list:
+            raise _Unusual
+        for v in lang:
+            if v.__class__ is not bytes:
+                raise _Unusual
+    loc = node[i + 2] if i + 2 < n else None
+    if loc is not None and loc.__class__ is not bytes:
+        raise _Unusual
+    return dtype, dparams
+
+
+def _has_attachment_tokens(value: Any) -> bool:
+    """has_attachment over BODYSTRUCTURE tokens, checking the whole tree's shape."""
+    found = False
+    todo = [value]
+    while todo:
+        node = todo.pop()
+        if node.__class__ is not list or not node:
+            raise _Unusual
+        n = len(node)
+        if node[0].__class__ is list:
+            k = 0
+            while k < n and node[k].__class__ is list:
+                todo.append(node[k])
+                k += 1
+            if k >= n or node[k].__class__ is not bytes:
+                raise _Unusual
+            if k + 1 < n:
+                _check_params(node[k + 1])
+            _check_extension(node, k + 2)
+            continue
+        if n < 7:
+            raise _Unusual
+        major = node[0]
+        if major.__class__ is not bytes or node[1].__class__ is not bytes:
+            raise _Unusual
+        major = major.lower()
+        if major == b"text":
+            if n > 7:
+                _number(node[7])
+            i = 8
+        elif major == b"message":
+            raise _Unusual  # enclosed messages: the general builder's job
+        else:
+            i = 7
+        params = node[2]
+        _check_params(params)
+        if not (
+            (node[3] is None or node[3].__class__ is bytes)
+            and (node[4] is None or node[4].__class__ is bytes)
+            and (node[5] is None or node[5].__class__ is bytes)
+        ):
+            raise _Unusual
+        _number(node[6])
+        md5 = node[i] if i < n else None
+        if md5 is not None and md5.__class__ is not bytes:
+            raise _Unusual
+        dtype, dparams = _check_extension(node, i + 1)
+        if found:
+            continue
+        if dtype is not None and dtype.lower() == b"attachment":
+            found = True
+        elif major not in _NOT_FILE_BYTES:
+            name = _param_value(dparams, b"filename")
+            if name is None:
+                name = _param_value(params, b"name")
+            if name is not None and decode_encoded_words(name):
+                found = True
+    return found
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def header_values(seq: int, items: Any, raw: bytes) -> FetchResponse | PreparedFetch:
+    """A FetchPreparer for header syncs: the row values of one `* n FETCH` answer to
+    header_items(), as a PreparedFetch, or build_fetch's FetchResponse when the answer is
+    not in the regular shape (see above). The values equal
+    row_values(new_message(build_fetch(seq, items, raw)))."""
+    try:
+        return _header_values(seq, items, raw)
+    except _Unusual:
+        return build_fetch(seq, items, raw)
+
+
+def _header_values(seq: int, items: Any, raw: bytes) -> PreparedFetch:
+    if items.__class__ is not list or len(items) % 2:
+        raise _Unusual
+    uid = flags = size = internal = envelope = structure = modseq = None
+    refs: bytes | None = None
+    seen_refs = False
+    for i in range(0, len(items), 2):
+        name = items[i]
+        value = items[i + 1]
+        if name == "UID":
+            uid = value
+        elif name == "FLAGS":
+            flags = value
+        elif name == "RFC822.SIZE":
+            size = value
+        elif name == "INTERNALDATE":
+            internal = value
+        elif name == "ENVELOPE":
+            envelope = value
+        elif name == "BODYSTRUCTURE":
+            structure = value
+        elif name == "MODSEQ":
+            modseq = value
+        elif name == _BODY_REFERENCES and not seen_refs:
+            refs = _nbytes(value)
+            seen_refs = True
+        else:
+            raise _Unusual
+    if uid is None or envelope is None or flags is None or internal is None:
+        raise _Unusual
+    uid_number = _number(uid)
+    if flags.__class__ is not list:
+        raise _Unusual
+    for f in flags:
+        if f.__class__ is not str:
+            raise _Unusual
+    bits, keywords = _flags_from_imap(tuple(flags))
+    modseq_number = None
+    if modseq is not None:
+        if modseq.__class__ is not list or len(modseq) != 1:
+            raise _Unusual
+        modseq_number = _number(modseq[0])
+    size_number = 0 if size is None else _number(size)
+    if internal.__class__ is not bytes:
+        raise _Unusual
+    moment = parse_internaldate(internal.decode("utf-8", "surrogateescape"))
+    if moment is None:
+        raise _Unusual  # the general path stamps it with the current time
+    internal_epoch = _epoch(moment)
+    has_file = False if structure is None else _has_attachment_tokens(structure)
+    # ENVELOPE, checked as build_envelope would (every address list, used or not).
+    if envelope.__class__ is not list or len(envelope) < 10:
+        raise _Unusual
+    date = _nbytes(envelope[0])
+    subject = _nbytes(envelope[1])
+    from_ = _address_values(envelope[2])
+    if envelope[3] != envelope[2]:
+        _address_values(envelope[3])
+    if envelope[4] != envelope[2]:
+        _address_values(envelope[4])
+    to = _address_values(envelope[5])
+    cc = _address_values(envelope[6])
+    _address_values(envelope[7])
+    message_ids = _ids(_nbytes(envelope[9]))
+    parents = _ids(_nbytes(envelope[8]))
+    date_epoch = internal_epoch
+    if date is not None:
+        parsed = parse_header_date(date)
+        if parsed is not None:
+            date_epoch = _epoch(_aware(parsed) or parsed)
+    from_name = from_addr = ""
+    if from_:
+        name, _adl, mailbox, host = from_[0]
+        if name is not None:
+            from_name = decode_encoded_words(name)
+        if mailbox is not None and host is not None:
+            from_addr = (mailbox + b"@" + host).decode("utf-8", "replace")
+    subject_text = "" if subject is None else decode_encoded_words(subject)
+    message_id = message_ids[0] if message_ids else None
+    in_reply_to = parents[0] if parents else None
+    references = _ids(refs)
+    values: RowValues = (
+        uid_number,
+        modseq_number,
+        int(bits),
+        " ".join(keywords),
+        internal_epoch,
+        date_epoch,
+        size_number,
+        message_id,
+        in_reply_to,
+        " ".join(references),
+        thread_key_for(message_id, in_reply_to, references),
+        subject_text,
+        from_name,
+        from_addr,
+        _address_text(to),
+        _address_text(cc),
+        int(has_file),
+        None,
+        "",
+        sender_sort_key(from_name, from_addr),
+        subject_sort_key(subject_text),
+    )
+    return PreparedFetch(seq, uid_number, values, raw)

@@ -39,9 +39,9 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from mailapp.core.errors import (
     AuthError,
@@ -49,28 +49,39 @@ from mailapp.core.errors import (
     MailAppError,
     MessageNotFoundError,
     ProtocolError,
+    StoreError,
     TLSError,
     TransportError,
 )
 from mailapp.core.model import Account
 from mailapp.engine.sync.changes import ChangeKind, ChangeQueue, PendingChange, pending_uids
-from mailapp.engine.sync.convert import flag_update, header_items, new_message
+from mailapp.engine.sync.convert import flag_update, header_items, header_values, new_message
 from mailapp.engine.sync.roles import assign_roles, is_inbox
 from mailapp.protocols.imap import (
     ExistsResponse,
     ExpungeResponse,
+    FetchPreparer,
     FetchResponse,
     ListResponse,
+    PreparedFetch,
     QresyncParams,
     Response,
     VanishedResponse,
     compress_uids,
 )
 from mailapp.protocols.mime.parse import index_text
-from mailapp.store.blobs import BlobStore, digest_of
+from mailapp.store.blobs import BlobStore, StagedPack, digest_of
 from mailapp.store.db import Database
 from mailapp.store.folders import FolderRepository, FolderRole, FolderRow
-from mailapp.store.messages import BodyUpdate, FlagUpdate, MessageRepository, MessageRow
+from mailapp.store.messages import (
+    BodyUpdate,
+    FlagUpdate,
+    MessageRepository,
+    MessageRow,
+    NewMessage,
+    RowValues,
+)
+from mailapp.store.text_queue import BodyTextQueue
 from mailapp.transport.imap import DEFAULT_IDLE_SECONDS, ImapClient, MailboxState
 
 log = logging.getLogger("mailapp.sync")
@@ -80,6 +91,10 @@ BODY_BATCH = 25  # Inbox prefetch: few per round trip, so the first bodies show 
 # Downloading every body: batches cut by size, fetched while the previous one is stored.
 BODY_BATCH_BYTES = 16 * 1024 * 1024
 BODY_BATCH_MAX = 2000
+# The text indexer that follows a download takes this many bodies per transaction: bounded
+# (the write lock is held for one chunk's FTS5 insert, a fraction of a second), and large
+# enough that FTS5's work per commit does not dominate (chunks of 200 took 1.5-2x as long).
+INDEX_CHUNK = 1000
 PREFETCH_INBOX = 50
 PREVIEW_CHARS = 200
 # Reconnect delays (seconds) within one sync run; `watch` keeps doubling up to the cap.
@@ -109,7 +124,7 @@ class SyncProgress:
 
     account: str
     folder: str
-    phase: str  # "folders", "headers", "flags", "bodies", "done", "reconnect"
+    phase: str  # "folders", "headers", "flags", "bodies", "done", "reconnect", "indexing"
     done: int = 0
     total: int = 0
 
@@ -181,6 +196,31 @@ def _body_texts(raws: list[bytes]) -> list[tuple[str, str]]:
     finally:
         if collecting:
             gc.enable()
+
+
+def _stored_texts(digests: list[str], blobs: BlobStore) -> list[str | None]:
+    """The index text of each stored body (runs in a worker thread); None for one that is
+    missing or damaged (its headers stay indexed; opening it fetches it again)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        texts: list[str | None] = []
+        for digest, raw in zip(digests, blobs.get_many(digests), strict=True):
+            if isinstance(raw, StoreError):
+                log.warning("cannot index message %s: %s", digest, raw.message)
+                texts.append(None)
+            else:
+                texts.append(index_text(raw).body)
+        return texts
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _log_indexer_failure(task: asyncio.Task[int]) -> None:
+    # The background indexer's rows stay queued on failure; the next run retries them.
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.warning("text indexing stopped: %s", error)
 
 
 def wants_filing(result: object) -> bool:
@@ -288,6 +328,11 @@ class ImapSync:
         self._reports_since = reports_since or self._reports_since_default
         # (UIDVALIDITY, UID) of Inbox history already looked at for reports in this run.
         self._history_seen: set[tuple[int, int]] = set()
+        # The text indexer that follows a bulk download (index_pending); one at a time.
+        self.text_queue = BodyTextQueue(database)
+        self._indexer: asyncio.Task[int] | None = None
+        self._index_lock = asyncio.Lock()
+        self._index_stopping = False
 
     # --- connection ---------------------------------------------------------------------
 
@@ -604,8 +649,24 @@ class ImapSync:
         try:
             for chunk in _chunks(uids_desc, size):
                 got: list[FetchResponse] = []
-                collect = _collector(got, set(chunk), envelope=True)
-                await client.uid_fetch(compress_uids(chunk), items, on_batch=collect)
+                rows: list[NewMessage | RowValues] | None = None
+                prepare: FetchPreparer | None = None
+                if with_body:
+                    collect = _collector(got, set(chunk), envelope=True)
+                else:
+                    # Rows are made as the answers arrive, in a worker, while the previous
+                    # batch is written: the writer then spends its time in SQLite (GIL
+                    # released) instead of contending with the parser, and the responses
+                    # die young (fewer objects for the garbage collector to promote and
+                    # walk again; its passes hold the GIL and stall the event loop).
+                    # The rows are made in the parse pass itself (header_values), without
+                    # the typed ENVELOPE and BODYSTRUCTURE.
+                    rows = []
+                    collect = _row_collector(rows, set(chunk))
+                    prepare = header_values
+                await client.uid_fetch(
+                    compress_uids(chunk), items, on_batch=collect, prepare=prepare
+                )
                 file_away: list[int] = []
                 reports: str | None = None
                 if with_body:
@@ -626,6 +687,7 @@ class ImapSync:
                         with_body,
                         file_away if reports is not None else [],
                         reports,
+                        rows=rows,
                     )
                 )
             if writing is not None:
@@ -765,14 +827,27 @@ class ImapSync:
         bodies: bool,
         file_away: Sequence[int] = (),
         reports: str | None = None,
+        *,
+        rows: list[NewMessage | RowValues] | None = None,
     ) -> int:
+        """Write a batch: the `rows` made as the answers came (headers only), else rows made
+        here from `fetches` (with their bodies)."""
+        if rows is not None:
+            # Little to allocate here, and most of the time is spent in SQLite: pausing the
+            # (process-wide) collector meanwhile would only let the parser's objects pile up
+            # into one long collection that holds the GIL and stalls the event loop.
+            return self._store_header_batch(
+                folder_id, fetches, bodies, file_away, reports, prepared=rows
+            )
         # Like the parse half (parser.parse_many): a batch makes many small objects and no
         # cycles, and a collection would walk every response of the batch again. A batch is
         # bounded (batch_size rows), so the pause is too.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._store_header_batch(folder_id, fetches, bodies, file_away, reports)
+            return self._store_header_batch(
+                folder_id, fetches, bodies, file_away, reports, prepared=None
+            )
         finally:
             if collecting:
                 gc.enable()
@@ -784,10 +859,12 @@ class ImapSync:
         bodies: bool,
         file_away: Sequence[int],
         reports: str | None,
+        *,
+        prepared: list[NewMessage | RowValues] | None,
     ) -> int:
-        rows = []
+        rows: list[NewMessage | RowValues] = [] if prepared is None else prepared
         texts: dict[int, tuple[str, str]] = {}
-        for fetch in fetches:
+        for fetch in fetches if prepared is None else ():
             body_hash = None
             raw = fetch.section("") if bodies else None
             if raw is not None:
@@ -889,9 +966,15 @@ class ImapSync:
     async def download_bodies(self, folders: Sequence[str] | None = None) -> SyncReport:
         """Sync (or only `folders`), then fetch every body the store lacks, newest first.
 
-        Each batch is durable before it counts: its files are fsynced, then its rows are
-        committed with synchronous=FULL. A download that is stopped or loses its connection
-        keeps every finished batch and continues with the missing bodies next time."""
+        Each batch is durable before it counts: its bytes are in one fsynced pack (ADR 0007),
+        then its rows are committed with synchronous=FULL. A download that is stopped or
+        loses its connection keeps every finished batch and continues with the missing
+        bodies next time.
+
+        The text index follows the download: each committed batch is queued for it, and an
+        indexer in the background then extracts and indexes the texts in bounded chunks (until
+        then those messages are found by their headers). This returns once every body is
+        durable, with the indexer started; `await index_pending()` waits until it is done."""
         report = await self.sync(folders)
         for into in report.folders:
             if into.error:
@@ -909,6 +992,10 @@ class ImapSync:
                 # Counted from the store: batches of an attempt that failed half way count.
                 after = await asyncio.to_thread(self.messages.bodies_missing, row.id)
                 into.bodies += max(0, before - len(after))
+        # After the download, not beside it: both are CPU work under one GIL, and run
+        # side by side the download took longer and the index was not done sooner (ADR 0007).
+        # This also picks up bodies a stopped earlier run left unindexed.
+        self._start_indexer()
         self._say("", "done")
         return report
 
@@ -926,9 +1013,78 @@ class ImapSync:
             if state.uidvalidity != folder.uidvalidity:
                 return  # reset on the server since the sync: the next sync redoes it
             self._say(folder.name, "bodies", 0, len(todo))
-            await self._fetch_bodies(client, folder, todo, durable=True)
+            await self._fetch_bodies(client, folder, todo, durable=True, index_later=True)
 
         return step
+
+    async def index_pending(self) -> int:
+        """Index the text of every downloaded body still waiting for it, a chunk of
+        INDEX_CHUNK per worker-thread transaction; returns how many were indexed. Waits for
+        a background indexer already running, then catches up what is left.
+
+        Two stages overlap: the texts of the next chunk are extracted (Python, holding the
+        GIL) while the previous chunk is written (mostly SQLite's FTS5, which releases it)."""
+        async with self._index_lock:
+            done = 0
+            after = 0
+            ready = asyncio.ensure_future(asyncio.to_thread(self._index_prepare, after))
+            try:
+                while True:
+                    chunk = await ready
+                    if self._index_stopping:
+                        return done
+                    if not chunk:
+                        if after == 0:
+                            return done
+                        after = 0  # once more from the start: rows queued meanwhile
+                        ready = asyncio.ensure_future(asyncio.to_thread(self._index_prepare, 0))
+                        continue
+                    after = chunk[-1][0]
+                    ready = asyncio.ensure_future(asyncio.to_thread(self._index_prepare, after))
+                    await asyncio.to_thread(self._index_commit, chunk)
+                    done += len(chunk)
+                    self._say("", "indexing", done, 0)
+            finally:
+                if not ready.done():
+                    with contextlib.suppress(Exception):
+                        await ready
+
+    async def stop_indexer(self) -> None:
+        """Stop the background indexer after the chunk it is on (before the database is
+        closed: a worker thread must not be left using it); the queue keeps the rest."""
+        self._index_stopping = True
+        try:
+            if self._indexer is not None:
+                with contextlib.suppress(Exception):
+                    await self._indexer
+        finally:
+            self._index_stopping = False
+
+    def _start_indexer(self) -> None:
+        if self._indexer is None or self._indexer.done():
+            self._indexer = asyncio.ensure_future(self.index_pending())
+            self._indexer.add_done_callback(_log_indexer_failure)
+
+    def _index_prepare(self, after: int) -> list[tuple[int, BodyUpdate | None]]:
+        """The indexer's first stage (worker thread): the next INDEX_CHUNK queued messages
+        with ids above `after`, and their texts read out of the stored bodies (None for a
+        body that is missing or damaged: it leaves the queue with its headers indexed)."""
+        pending = self.text_queue.pending(INDEX_CHUNK, after=after)
+        texts = _stored_texts([digest for _, digest in pending], self.blobs)
+        return [
+            (
+                message_id,
+                None if text is None else BodyUpdate(message_id, digest, text, _preview(text)),
+            )
+            for (message_id, digest), text in zip(pending, texts, strict=True)
+        ]
+
+    def _index_commit(self, chunk: list[tuple[int, BodyUpdate | None]]) -> None:
+        """The second stage: the chunk's FTS5 rows and previews, and off the queue, in one
+        transaction."""
+        with self.db.write() as connection:
+            self.messages.set_bodies([update for _, update in chunk if update is not None])
+            self.text_queue.done(connection, [message_id for message_id, _ in chunk])
 
     # --- offline: download all bodies (end) --------------------------------------------
 
@@ -940,9 +1096,12 @@ class ImapSync:
         *,
         max_count: int = BODY_BATCH_MAX,
         durable: bool = False,
+        index_later: bool = False,
     ) -> int:
         """Fetch and store the bodies of `todo` ((id, uid, size) rows) in batches of about
-        BODY_BATCH_BYTES; the next batch is fetched while the previous one is stored."""
+        BODY_BATCH_BYTES; the next batch is fetched while the previous one is stored; returns
+        how many were stored. index_later: queue the texts for the indexer instead of
+        indexing them with the batch."""
         done = 0
         total = len(todo)
         writing: asyncio.Future[int] | None = None
@@ -962,7 +1121,7 @@ class ImapSync:
                 if writing is not None:
                     done += await writing
                     self._say(folder.name, "bodies", done, total)
-                writing = asyncio.ensure_future(self._store_bodies(pairs, durable))
+                writing = asyncio.ensure_future(self._store_bodies(pairs, durable, index_later))
             if writing is not None:
                 done += await writing
                 writing = None
@@ -974,39 +1133,68 @@ class ImapSync:
                     await writing
         return done
 
-    async def _store_bodies(self, pairs: list[tuple[int, bytes]], durable: bool) -> int:
-        """Store a batch: the files are written (and fsynced when durable) while the texts
-        are extracted and the rows written (one waits on the disk, the others on the CPU);
-        the transaction commits only once the files are on disk."""
+    async def _store_bodies(
+        self, pairs: list[tuple[int, bytes]], durable: bool, index_later: bool = False
+    ) -> int:
+        """Store a batch. index_later (the bulk download): the bytes go into one pack (fsynced
+        when durable), then the rows get their body hashes and a place in the indexer's queue
+        in one transaction; the indexer is started. Else the texts are extracted and indexed
+        with the batch, while the bytes are written; the commit waits for the bytes."""
         if not pairs:
             return 0
+        if index_later:
+            return await asyncio.to_thread(self._store_bodies_queued, pairs, durable)
         raws = [raw for _, raw in pairs]
-        files: Future[list[str]] = Future()
-
-        def write_files() -> None:
-            try:
-                files.set_result(self.blobs.put_many(raws, durable=durable))
-            except BaseException as exc:
-                files.set_exception(exc)
-
-        writer = asyncio.ensure_future(asyncio.to_thread(write_files))
+        staged = asyncio.ensure_future(asyncio.to_thread(self._stage, raws, durable))
         try:
             texts = await asyncio.to_thread(_body_texts, raws)
             updates = [
                 BodyUpdate(message_id, digest, text, _preview(text))
                 for (message_id, _), (digest, text) in zip(pairs, texts, strict=True)
             ]
-            return await asyncio.to_thread(self._commit_bodies, updates, files, durable)
+            return await asyncio.to_thread(self._commit_bodies, updates, await staged, durable)
         finally:
-            await writer
+            if not staged.done():
+                with contextlib.suppress(MailAppError):
+                    await staged
+
+    def _stage(self, raws: list[bytes], durable: bool) -> StagedPack | None:
+        """The batch's bytes on disk: a pack to record in the batch's transaction when the
+        store keeps packs in this database, else files (put_many, done when it returns).
+        From two messages on: the rows share the batch's commit, so a pack of two already
+        costs less than two files."""
+        if self.blobs.database is self.db and len(raws) > 1:
+            return self.blobs.stage_pack(raws, durable=durable)
+        self.blobs.put_many(raws, durable=durable)
+        return None
+
+    def _store_bodies_queued(self, pairs: list[tuple[int, bytes]], durable: bool) -> int:
+        staged = self._stage([raw for _, raw in pairs], durable)
+        digests = staged.digests if staged is not None else [digest_of(raw) for _, raw in pairs]
+        updates = [
+            BodyUpdate(message_id, digest)
+            for (message_id, _), digest in zip(pairs, digests, strict=True)
+        ]
+        return self._commit_bodies(updates, staged, durable, True)
 
     def _commit_bodies(
-        self, updates: list[BodyUpdate], files: Future[list[str]], durable: bool
+        self,
+        updates: list[BodyUpdate],
+        staged: StagedPack | None,
+        durable: bool,
+        index_later: bool = False,
     ) -> int:
-        with self.db.write(durable=durable):
-            count = self.messages.set_bodies(updates)
-            files.result()  # a failed file write rolls the batch back
-        return count
+        """The batch's transaction: its pack's rows, then the bodies, either indexed now
+        (set_bodies) or given their hashes and queued for the indexer (index_later)."""
+        with self.db.write(durable=durable) as connection:
+            if staged is not None:
+                self.blobs.record_pack(connection, staged)
+            if index_later:
+                self.text_queue.record_downloads(
+                    connection, [(u.message_id, u.body_hash) for u in updates]
+                )
+                return len(updates)
+            return self.messages.set_bodies(updates)
 
     async def fetch_body(self, message_id: int) -> bytes:
         """The raw message, from the store or else fetched (BODY.PEEK[]) and stored."""
@@ -1048,7 +1236,10 @@ class ImapSync:
     def _store_body_durable(self, row: MessageRow, raw: bytes) -> None:
         digest = self.blobs.put(raw, durable=True)
         text = index_text(raw).body
-        self.messages.set_bodies([BodyUpdate(row.id, digest, text, _preview(text))])
+        with self.db.write() as connection:
+            self.messages.set_bodies([BodyUpdate(row.id, digest, text, _preview(text))])
+            # Indexed now: an entry a bulk download queued for it is done.
+            self.text_queue.done(connection, [row.id])
 
     # --- watching -----------------------------------------------------------------------
 
@@ -1091,6 +1282,8 @@ class ImapSync:
             if fresh is None:
                 break
             inbox = fresh
+        # The window refreshes its list and counts on "done": an IDLE wake-up is a sync too.
+        self._say("", "done")
         return found
 
     async def _wait_for_change(
@@ -1197,6 +1390,32 @@ def _unchanged(folder: FolderRow, state: MailboxState) -> bool:
         and not state.vanished
         and not state.changed
     )
+
+
+def _header_rows(fetches: list[FetchResponse]) -> list[NewMessage]:
+    """Rows from header FETCH answers without bodies (in a worker thread)."""
+    return [row for fetch in fetches if (row := new_message(fetch)) is not None]
+
+
+def _row_collector(
+    into: list[NewMessage | RowValues], wanted: set[int]
+) -> Callable[[list[Response]], Awaitable[None]]:
+    """Like _collector(envelope=True), but keeping only the rows made from the answers:
+    the row values convert.header_values made while parsing, or rows made here from the
+    answers it left to the general parser."""
+
+    async def collect(batch: list[Response]) -> None:
+        fetches: list[FetchResponse] = []
+        for r in batch:
+            if isinstance(r, PreparedFetch):
+                if r.uid in wanted:
+                    into.append(cast(RowValues, r.value))
+            elif isinstance(r, FetchResponse) and r.uid in wanted and r.envelope is not None:
+                fetches.append(r)
+        if fetches:
+            into.extend(await asyncio.to_thread(_header_rows, fetches))
+
+    return collect
 
 
 def _merge(into: FolderReport, result: FolderReport) -> None:

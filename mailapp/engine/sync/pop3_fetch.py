@@ -29,7 +29,7 @@ from typing import Protocol
 from mailapp.core.errors import ProtocolError, TemporaryServerError, TransportError
 from mailapp.core.model import Account, IncomingProtocol, Security, TlsTrust
 from mailapp.engine.sync.imap_sync import FolderReport, SyncProgress, SyncReport
-from mailapp.protocols.mime.parse import ParsedMessage, parse_and_index
+from mailapp.protocols.mime.parse import Address, parse_for_store
 from mailapp.protocols.pop3.retention import plan_download
 from mailapp.store.blobs import BlobStore
 from mailapp.store.db import Database
@@ -124,8 +124,7 @@ def wants_filing(result: object) -> bool:
     return getattr(result, "file_away", False) is True
 
 
-def _address_text(parsed: ParsedMessage, which: str) -> str:
-    addresses = parsed.to if which == "to" else parsed.cc
+def _address_text(addresses: tuple[Address, ...]) -> str:
     return ", ".join(text for a in addresses if (text := str(a)))
 
 
@@ -139,9 +138,8 @@ def new_message_from(raw: bytes, received: datetime) -> tuple[NewMessage, Stored
     `received` stands in for IMAP's internal date (POP3 has none): when it was downloaded.
     Never raises on bad mail: the MIME parser is tolerant.
     """
-    parsed, text = parse_and_index(raw)  # one parse for both
+    parsed, text = parse_for_store(raw)  # one parse for both
     sender = parsed.from_[0] if parsed.from_ else None
-    named = [a.filename for a in parsed.attachments if a.filename]
     row = NewMessage(
         uid=0,
         internal_date=received,
@@ -153,16 +151,16 @@ def new_message_from(raw: bytes, received: datetime) -> tuple[NewMessage, Stored
         subject=parsed.subject,
         from_name=sender.name if sender else "",
         from_addr=sender.addr if sender else "",
-        to=_address_text(parsed, "to"),
-        cc=_address_text(parsed, "cc"),
-        has_attachment=any(not a.shown_inline for a in parsed.attachments),
+        to=_address_text(parsed.to),
+        cc=_address_text(parsed.cc),
+        has_attachment=parsed.has_attachment,
         thread_key=thread_key_for(parsed.message_id, parsed.in_reply_to, parsed.references),
     )
     body = StoredBody(
         body_hash="",
         body_text=text.body,
         preview=_preview(parsed.text or text.body),
-        extra_text=" ".join(named),
+        extra_text=" ".join(parsed.attachment_names),
     )
     return row, body
 

@@ -8,6 +8,7 @@ built in reverse order so every child exists before its parent.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -96,12 +97,17 @@ def _addresses(value: Any) -> tuple[Address, ...]:
 def build_envelope(value: Any) -> Envelope:
     if not isinstance(value, list) or len(value) < 10:
         raise ParseError(f"Malformed ENVELOPE: {value!r}")
+    from_ = _addresses(value[2])
+    # Sender and Reply-To default to From (RFC 3501 7.4.2), so servers usually repeat it:
+    # equal tokens give equal (immutable) addresses, built once.
+    sender = from_ if value[3] == value[2] else _addresses(value[3])
+    reply_to = from_ if value[4] == value[2] else _addresses(value[4])
     return Envelope(
         _nbytes(value[0]),
         _nbytes(value[1]),
-        _addresses(value[2]),
-        _addresses(value[3]),
-        _addresses(value[4]),
+        from_,
+        sender,
+        reply_to,
         _addresses(value[5]),
         _addresses(value[6]),
         _addresses(value[7]),
@@ -191,14 +197,16 @@ def _build_part(node: list[Any], built: dict[int, BodyStructure]) -> BodyStructu
             _nstr(loc),
             freeze(rest) if rest else (),
         )
-    if len(node) < 7:
+    n = len(node)
+    if n < 7:
         raise ParseError(f"BODYSTRUCTURE part has too few fields: {node!r}")
     lines = None
     envelope = None
     body = None
-    major = _str(node[0])
+    value = node[0]
+    major = value.decode("utf-8", "surrogateescape") if value.__class__ is bytes else _str(value)
     if major.lower() == "text":
-        if len(node) > 7:
+        if n > 7:
             lines = to_int(node[7])
         i = 8
     elif _is_message(node):
@@ -208,23 +216,30 @@ def _build_part(node: list[Any], built: dict[int, BodyStructure]) -> BodyStructu
         i = 10
     else:
         i = 7
-    md5 = node[i] if i < len(node) else None
-    disp, lang, loc, rest = _extension(node, i + 1)
+    # The common values (strings, NIL) are converted inline: this runs for every part of
+    # every message of a header sync.
+    value = node[1]
+    subtype = value.decode("utf-8", "surrogateescape") if value.__class__ is bytes else _str(value)
+    md5 = node[i] if i < n else None
+    disp = node[i + 1] if i + 1 < n else None
+    lang = node[i + 2] if i + 2 < n else None
+    loc = node[i + 3] if i + 3 < n else None
+    rest = node[i + 4 :]
     return BodyPart(
         major,
-        _str(node[1]),
+        subtype,
         _params(node[2]),
-        _nstr(node[3]),
-        _nstr(node[4]),
+        None if node[3] is None else _nstr(node[3]),
+        None if node[4] is None else _nstr(node[4]),
         _nstr(node[5]),
         to_int(node[6]),
         lines,
         envelope,
         body,
-        _nstr(md5),
-        _disposition(disp),
-        _language(lang),
-        _nstr(loc),
+        None if md5 is None else _nstr(md5),
+        None if disp is None else _disposition(disp),
+        None if lang is None else _language(lang),
+        None if loc is None else _nstr(loc),
         freeze(rest) if rest else (),
     )
 
@@ -233,6 +248,8 @@ def build_body_structure(value: Any) -> BodyStructure:
     """BODY or BODYSTRUCTURE tokens -> typed tree, iteratively."""
     if not isinstance(value, list) or not value:
         raise ParseError(f"Malformed BODYSTRUCTURE: {value!r}")
+    if not isinstance(value[0], list) and not _is_message(value):
+        return _build_part(value, {})  # a single part: nothing to order
     order: list[list[Any]] = []
     todo: list[Any] = [value]
     while todo:
@@ -256,8 +273,32 @@ def build_body_structure(value: Any) -> BodyStructure:
 def _flags(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise ParseError(f"Expected a flag list, got {value!r}")
-    # NIL here is a keyword spelled N-I-L, not an absent value.
-    return tuple("NIL" if f is None else _str(f) for f in value)
+    flags = tuple(value)
+    for f in flags:
+        if f.__class__ is not str:
+            # NIL here is a keyword spelled N-I-L, not an absent value.
+            return tuple("NIL" if f is None else _str(f) for f in flags)
+    return flags
+
+
+def _parse_section_item(name: str) -> tuple[str, str, int | None]:
+    """ "BODY[HEADER.FIELDS (X)]<0>" -> ("BODY", "HEADER.FIELDS (X)", 0)."""
+    m = _SECTION.fullmatch(name)
+    if m is None:
+        raise ParseError(f"Malformed FETCH section item: {name!r}")
+    return m.group(1).upper(), m.group(2), int(m.group(3)) if m.group(3) else None
+
+
+# A header sync sends the same section item with every message: kept per name, for names
+# of a sensible length only (the cache must not hold a hostile server's megabyte atoms).
+_cached_section_item = functools.lru_cache(maxsize=256)(_parse_section_item)
+_CACHED_NAME_LENGTH = 256
+
+
+def _section_item(name: str) -> tuple[str, str, int | None]:
+    if len(name) > _CACHED_NAME_LENGTH:
+        return _parse_section_item(name)
+    return _cached_section_item(name)
 
 
 def build_fetch(seq: int, items: Any, raw: bytes) -> FetchResponse:
@@ -294,15 +335,11 @@ def build_fetch(seq: int, items: Any, raw: bytes) -> FetchResponse:
         elif key in ("RFC822", "RFC822.HEADER", "RFC822.TEXT"):
             sections.append(BodySection(key, "", None, _nbytes(value)))
         elif "[" in key:
-            m = _SECTION.fullmatch(name)
-            if m is None:
-                raise ParseError(f"Malformed FETCH section item: {name!r}")
-            kind = m.group(1).upper()
-            origin = int(m.group(3)) if m.group(3) else None
+            kind, section, origin = _section_item(name)
             if kind == "BINARY.SIZE":
-                binary_sizes.append((m.group(2), to_int(value)))
+                binary_sizes.append((section, to_int(value)))
             else:
-                sections.append(BodySection(kind, m.group(2), origin, _nbytes(value)))
+                sections.append(BodySection(kind, section, origin, _nbytes(value)))
         else:
             extras.append((key, freeze(value)))
     return FetchResponse(

@@ -29,6 +29,7 @@ from mailapp.protocols.imap.types import (
     ESearchResponse,
     ExistsResponse,
     ExpungeResponse,
+    FetchPreparer,
     FlagsResponse,
     HighestModseqCode,
     IdResponse,
@@ -186,11 +187,12 @@ def _single_line(raw: bytes, eol: int) -> None:
 
 
 class _Context:
-    __slots__ = ("max_depth", "utf8")
+    __slots__ = ("max_depth", "prepare_fetch", "utf8")
 
     def __init__(self, utf8: bool, max_depth: int) -> None:
         self.utf8 = utf8
         self.max_depth = max_depth
+        self.prepare_fetch: FetchPreparer = build_fetch
 
 
 def _list(raw: bytes, tokens: list[Any], name: str, ctx: _Context) -> Response:
@@ -384,7 +386,7 @@ def _untagged(raw: bytes, eol: int, ctx: _Context) -> Response:
             tokens = tokenize(raw, rest, ctx.max_depth)
             if len(tokens) != 1:
                 raise ParseError(f"Malformed FETCH response: {_snippet(raw)}")
-            return build_fetch(number, tokens[0], raw)
+            return ctx.prepare_fetch(number, tokens[0], raw)
         if name_b in (b"EXISTS", b"RECENT", b"EXPUNGE"):
             if name_end != eol or eol + 2 != len(raw):
                 raise ParseError(f"Unexpected data in {name_b.decode()}: {_snippet(raw)}")
@@ -446,6 +448,16 @@ class ResponseParser:
     @utf8.setter
     def utf8(self, value: bool) -> None:
         self._ctx.utf8 = value
+
+    @property
+    def prepare_fetch(self) -> FetchPreparer:
+        """What FETCH responses are built with: build_fetch, or a caller's FetchPreparer
+        (a bulk header sync making its store rows in the parse pass)."""
+        return self._ctx.prepare_fetch
+
+    @prepare_fetch.setter
+    def prepare_fetch(self, value: FetchPreparer | None) -> None:
+        self._ctx.prepare_fetch = build_fetch if value is None else value
 
     def parse(self, raw: bytes) -> Response:
         return _parse(raw, self._ctx)

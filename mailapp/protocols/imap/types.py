@@ -16,10 +16,10 @@ import email.utils
 import enum
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from mailapp.protocols.imap.sequence import SequenceSet
 
@@ -40,6 +40,7 @@ __all__ = [
     "Envelope",
     "ExistsResponse",
     "ExpungeResponse",
+    "FetchPreparer",
     "FetchResponse",
     "FlagsResponse",
     "HighestModseqCode",
@@ -51,6 +52,7 @@ __all__ = [
     "NamespaceResponse",
     "NumberCode",
     "PermanentFlagsCode",
+    "PreparedFetch",
     "RecentResponse",
     "Response",
     "ResponseCode",
@@ -65,6 +67,7 @@ __all__ = [
     "VanishedResponse",
     "WireValue",
     "decode_encoded_words",
+    "parse_header_date",
     "parse_internaldate",
     "walk_body",
 ]
@@ -441,15 +444,18 @@ class Envelope:
     @property
     def date_parsed(self) -> datetime | None:
         """The Date header parsed (RFC 5322), or None if absent or unreadable."""
-        if self.date is None:
-            return None
-        quick = _quick_date(self.date)
-        if quick is not None:
-            return quick
-        try:
-            return email.utils.parsedate_to_datetime(self.date.decode("ascii", "replace"))
-        except (TypeError, ValueError, IndexError):
-            return None
+        return None if self.date is None else parse_header_date(self.date)
+
+
+def parse_header_date(raw: bytes) -> datetime | None:
+    """A Date header value parsed (RFC 5322), or None if unreadable."""
+    quick = _quick_date(raw)
+    if quick is not None:
+        return quick
+    try:
+        return email.utils.parsedate_to_datetime(raw.decode("ascii", "replace"))
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 # The form nearly every mailer writes ("Mon, 7 Feb 2026 21:52:25 +0100"), read without the
@@ -628,20 +634,15 @@ def parse_internaldate(text: str) -> datetime | None:
     m = _INTERNALDATE.fullmatch(text)
     if not m:
         return None
-    month = _MONTHS.get(m.group(2).upper())
+    day, month_name, year, hour, minute, second, sign, zone_h, zone_m = m.groups()
+    month = _MONTHS.get(month_name.upper())
     if month is None:
         return None
-    minutes = int(m.group(8)) * 60 + int(m.group(9))
+    minutes = int(zone_h) * 60 + int(zone_m)
     try:
-        zone = _zone(-minutes if m.group(7) == "-" else minutes)
+        zone = _zone(-minutes if sign == "-" else minutes)
         return datetime(
-            int(m.group(3)),
-            month,
-            int(m.group(1)),
-            int(m.group(4)),
-            int(m.group(5)),
-            int(m.group(6)),
-            tzinfo=zone,
+            int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=zone
         )
     except ValueError:
         return None
@@ -694,6 +695,23 @@ class FetchResponse:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedFetch:
+    """`* seq FETCH (...)` turned straight into the caller's own value by the FetchPreparer
+    the parser was given (a bulk header sync's store rows), without the typed items."""
+
+    seq: int
+    uid: int
+    value: object
+    raw: bytes
+
+
+# Called with (seq, FETCH item tokens, raw response); returns a PreparedFetch, or the
+# FetchResponse of build_fetch for anything it does not take. Must raise what build_fetch
+# raises for malformed data.
+FetchPreparer: TypeAlias = Callable[[int, Any, bytes], "FetchResponse | PreparedFetch"]
+
+
 Response: TypeAlias = (
     TaggedResponse
     | UntaggedStatus
@@ -712,5 +730,6 @@ Response: TypeAlias = (
     | IdResponse
     | NamespaceResponse
     | FetchResponse
+    | PreparedFetch
     | UnknownResponse
 )

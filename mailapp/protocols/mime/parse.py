@@ -26,7 +26,7 @@ import itertools
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from email import errors as email_errors
 from email import utils as email_utils
@@ -137,6 +137,23 @@ class ParsedMessage:
             lowered = value.lower()
             found = next((p for cid, p in self.cid_map.items() if cid.lower() == lowered), None)
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFields:
+    """The part of ParsedMessage a stored message row needs (parse_for_store)."""
+
+    subject: str
+    from_: tuple[Address, ...]
+    to: tuple[Address, ...]
+    cc: tuple[Address, ...]
+    date: datetime | None
+    message_id: str | None
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    text: str  # as ParsedMessage.text
+    attachment_names: tuple[str, ...]  # the filenames of the named attachments, in order
+    has_attachment: bool  # an attachment that is not shown inline (cid:) in the HTML body
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +359,8 @@ def decode_header_text(value: str, *, hint: str | None = None) -> str:
     8-bit text decoded as UTF-8 or `hint` or Windows-1252, control characters removed."""
     if len(value) > MAX_HEADER_CHARS:
         value = value[:MAX_HEADER_CHARS]
+    if value.isascii() and value.isprintable() and "=?" not in value:
+        return value.strip()  # nothing to unfold, decode or remove: the common case
     value = _FOLD.sub("", value)
     if "=?" not in value:
         text = _text_of_raw(value, hint)
@@ -642,7 +661,7 @@ def _load(raw: bytes) -> tuple[Message, list[str]]:
         structured = False
     if structured:
         text = data.decode("ascii", "surrogateescape")
-        if text.count("\r") == text.count("\r\n"):
+        if "\r" not in text or text.count("\r") == text.count("\r\n"):
             try:
                 tree = _fast_tree(text)
             except Exception:  # anything unexpected: the standard parser decides
@@ -1146,14 +1165,63 @@ _EXTENSIONS = {
 }
 
 
+# Address lists simple enough to read without the standard library's general parser (most
+# real ones): comma-separated items, each an addr-spec of dot-atoms, alone or in <>, after an
+# optional display name of plain words and quoted strings (no backslashes). _simple_addresses
+# returns exactly what email.utils.getaddresses returns for them (the tests check it against
+# it); anything else (comments, groups, routes, quoted local parts, escapes, line breaks) goes
+# to getaddresses.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_DOT_ATOM = rf"{_ATEXT}++(?:\.{_ATEXT}++)*+"
+# Possessive quantifiers: a failed match never retries other splits of the words.
+_PHRASE_WORD = r'(?:[^ \t\r\n()<>@,:;"\[\]\\]++|"[^"\\\r\n]*+")'
+_PHRASE = rf"{_PHRASE_WORD}(?:[ \t]*+{_PHRASE_WORD})*+"
+_SIMPLE_ADDRESS = re.compile(
+    rf"[ \t]*+(?:(?P<bare>{_DOT_ATOM}@{_DOT_ATOM})"
+    rf"|(?P<phrase>{_PHRASE})?+[ \t]*+<(?P<angle>{_DOT_ATOM}@{_DOT_ATOM})>)"
+    r"[ \t]*+(?:,|\Z)"
+)
+_PHRASE_PIECE = re.compile(r'"([^"]*)"|[^ \t"]+')
+
+
+def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
+    """(name, addr) pairs of a simple address list (see above), or None when it is not one."""
+    pairs: list[tuple[str, str]] = []
+    position, end = 0, len(value)
+    while position < end:
+        match = _SIMPLE_ADDRESS.match(value, position)
+        if match is None:
+            return None
+        position = match.end()
+        if match.group(0).endswith(",") and position >= end:
+            return None  # a trailing comma: leave the empty item to getaddresses
+        bare = match.group("bare")
+        if bare is not None:
+            pairs.append(("", bare))
+            continue
+        phrase = match.group("phrase") or ""
+        words = [
+            m.group(1) if m.group(1) is not None else m.group(0)
+            for m in _PHRASE_PIECE.finditer(phrase)
+        ]
+        pairs.append((" ".join(words), match.group("angle")))
+    return pairs
+
+
 def _addresses(value: str | None, hint: str | None) -> tuple[Address, ...]:
     if not value:
         return ()
-    value = _FOLD.sub("", value[: MAX_HEADER_CHARS * 4])
-    try:
-        pairs = email_utils.getaddresses([value])
-    except Exception:
-        pairs = []
+    value = value[: MAX_HEADER_CHARS * 4]
+    if "\n" in value or "\r" in value:
+        value = _FOLD.sub("", value)
+    simple = _simple_addresses(value)
+    if simple is not None:
+        pairs = simple
+    else:
+        try:
+            pairs = email_utils.getaddresses([value])
+        except Exception:
+            pairs = []
     result: list[Address] = []
     for name, addr in pairs[:MAX_ADDRESSES]:
         display = decode_header_text(name, hint=hint) if name else ""
@@ -1297,33 +1365,60 @@ def parse_and_index(
     return parsed, _indexed(root, nodes, max_body, shared)
 
 
-def _parsed(
-    root: Message, nodes: list[_Node], defects: list[str], shared: _Shared
-) -> ParsedMessage:
-    picks = _choose_body(nodes, include_nested=False)
-    top = picks[0] if picks else _EMPTY_PICK
-    charsets = [c for n in nodes if (c := n.charset()) and _codec(c) not in _ASCII_LIKE]
-    hint = charsets[0] if charsets else None
+def parse_for_store(
+    raw: bytes, *, max_body: int = INDEX_BODY_CHARS
+) -> tuple[StoredFields, IndexText]:
+    """What storing a whole message needs (its header fields, body text and attachment
+    names; equal to those of parse_message) and its index_text, from a single parse, without
+    the reader's extra work. Never raises."""
+    root, _ = _load(raw)
+    nodes, _ = _walk(root)
+    shared = _Shared()
+    return _stored(root, nodes, shared), _indexed(root, nodes, max_body, shared)
 
-    body_defects: list[str] = []
+
+def _body_pick(nodes: list[_Node]) -> tuple[_Pick, str | None]:
+    """The top-level body pick, and the charset hint for unlabelled 8-bit text (the first
+    charset of the message that is not ASCII-like)."""
+    picks = _choose_body(nodes, include_nested=False)
+    charsets = [c for n in nodes if (c := n.charset()) and _codec(c) not in _ASCII_LIKE]
+    return (picks[0] if picks else _EMPTY_PICK), (charsets[0] if charsets else None)
+
+
+def _body_texts(
+    nodes: list[_Node],
+    top: _Pick,
+    hint: str | None,
+    shared: _Shared,
+    defects: list[str] | None,
+    *,
+    rich: bool,
+) -> tuple[str, dict[int, str]]:
+    """ParsedMessage.text, and the decoded text of each body leaf (the rich ones too when
+    `rich`, for the HTML body)."""
     texts: dict[int, str] = {}
-    for i in {*top.text, *top.rich}:
-        texts[i] = _node_text(nodes[i], hint, body_defects)
+    for i in {*top.text, *top.rich} if rich else dict.fromkeys(top.text):
+        texts[i] = _node_text(nodes[i], hint, defects)
         shared.texts[(i, hint)] = texts[i]
     text_pieces = [
         html_to_text(texts[i]) if nodes[i].content_type == "text/html" else texts[i]
         for i in top.text
     ]
-    text = "\n\n".join(piece.strip("\n") for piece in text_pieces if piece.strip())
-    html: str | None = None
-    if top.has_html:
-        html = "\n".join(
-            texts[i] if nodes[i].content_type == "text/html" else _plain_to_html(texts[i])
-            for i in top.rich
-        )
-    used = set(top.text) | set(top.rich)
-    html_lower = html.lower() if html else ""
+    return "\n\n".join(piece.strip("\n") for piece in text_pieces if piece.strip()), texts
 
+
+def _html_body(nodes: list[_Node], top: _Pick, texts: Mapping[int, str]) -> str | None:
+    if not top.has_html:
+        return None
+    return "\n".join(
+        texts[i] if nodes[i].content_type == "text/html" else _plain_to_html(texts[i])
+        for i in top.rich
+    )
+
+
+def _security_roles(nodes: list[_Node], used: set[int]) -> tuple[dict[int, PartRole], bool, bool]:
+    """Roles fixed by the structure (body leaves, signature and encryption parts), and
+    whether the message is signed and encrypted by its MIME structure."""
     is_signed = is_encrypted = False
     roles: dict[int, PartRole] = {}
     for index, node in enumerate(nodes):
@@ -1345,6 +1440,42 @@ def _parsed(
                 is_encrypted = True
         if index in used:
             roles[index] = PartRole.BODY
+    return roles, is_signed, is_encrypted
+
+
+def _role(index: int, node: _Node, roles: Mapping[int, PartRole]) -> PartRole:
+    role = roles.get(index)
+    if role is not None:
+        return role
+    if node.nested:
+        return PartRole.NESTED
+    if node.kind == _MULTI:
+        return PartRole.CONTAINER
+    if _is_body_leaf(node):
+        return PartRole.ALTERNATIVE
+    return PartRole.ATTACHMENT
+
+
+def _attachment_names(node: _Node, hint: str | None) -> tuple[str, str]:
+    """An attachment's filename as its sender wrote it ("" when none) and its Content-ID
+    without angle brackets ("" when none)."""
+    params = _disposition_params(node, hint)
+    filename = params.get("filename") or params.get("name") or ""
+    content_id = node.headers.get("content-id", "")
+    return filename, decode_header_text(content_id).strip().strip("<>").strip() or ""
+
+
+def _parsed(
+    root: Message, nodes: list[_Node], defects: list[str], shared: _Shared
+) -> ParsedMessage:
+    top, hint = _body_pick(nodes)
+    body_defects: list[str] = []
+    text, texts = _body_texts(nodes, top, hint, shared, body_defects, rich=True)
+    html = _html_body(nodes, top, texts)
+    used = set(top.text) | set(top.rich)
+    html_lower = html.lower() if html else ""
+
+    roles, is_signed, is_encrypted = _security_roles(nodes, used)
     if "-----BEGIN PGP MESSAGE-----" in text:
         is_encrypted = True
     if "-----BEGIN PGP SIGNED MESSAGE-----" in text:
@@ -1354,22 +1485,10 @@ def _parsed(
     attachments: list[Attachment] = []
     cid_map: dict[str, str] = {}
     for index, node in enumerate(nodes):
-        role = roles.get(index)
-        if role is None:
-            if node.nested:
-                role = PartRole.NESTED
-            elif node.kind == _MULTI:
-                role = PartRole.CONTAINER
-            elif _is_body_leaf(node):
-                role = PartRole.ALTERNATIVE
-            else:
-                role = PartRole.ATTACHMENT
+        role = _role(index, node, roles)
         filename: str | None = None
         if role == PartRole.ATTACHMENT:
-            params = _disposition_params(node, hint)
-            filename = params.get("filename") or params.get("name") or ""
-            content_id = node.headers.get("content-id", "")
-            content_id = decode_header_text(content_id).strip().strip("<>").strip() or ""
+            filename, content_id = _attachment_names(node, hint)
             if content_id and content_id not in cid_map:
                 cid_map[content_id] = node.section
             data, problem = _payload_bytes(node) if node.kind != _MESSAGE else (b"", None)
@@ -1409,19 +1528,18 @@ def _parsed(
         (str(name), decode_header_text(value if isinstance(value, str) else str(value), hint=hint))
         for name, value in list(root.raw_items())[:MAX_HEADER_FIELDS]
     )
-    in_reply_to = _message_ids(headers.get("in-reply-to"), 1)
-    message_ids = _message_ids(headers.get("message-id"), 1)
+    fields = _stored_headers(headers, hint, shared)
     return ParsedMessage(
-        subject=decode_header_text(headers.get("subject", ""), hint=hint),
-        from_=shared.address_list(headers.get("from"), hint),
-        to=shared.address_list(headers.get("to"), hint),
-        cc=shared.address_list(headers.get("cc"), hint),
+        subject=fields.subject,
+        from_=fields.from_,
+        to=fields.to,
+        cc=fields.cc,
         reply_to=_addresses(headers.get("reply-to"), hint),
         disposition_notification_to=_addresses(headers.get("disposition-notification-to"), hint),
-        date=_date(headers.get("date")),
-        message_id=message_ids[0] if message_ids else None,
-        in_reply_to=in_reply_to[0] if in_reply_to else None,
-        references=tuple(_message_ids(headers.get("references"), MAX_REFERENCES)),
+        date=fields.date,
+        message_id=fields.message_id,
+        in_reply_to=fields.in_reply_to,
+        references=fields.references,
         text=text,
         html=html,
         parts=tuple(summaries),
@@ -1432,6 +1550,51 @@ def _parsed(
         defects=tuple(dict.fromkeys(defects))[:100],
         headers=all_headers,
     )
+
+
+def _stored_headers(headers: Mapping[str, str], hint: str | None, shared: _Shared) -> StoredFields:
+    """The header fields of StoredFields (the body fields left empty)."""
+    in_reply_to = _message_ids(headers.get("in-reply-to"), 1)
+    message_ids = _message_ids(headers.get("message-id"), 1)
+    return StoredFields(
+        subject=decode_header_text(headers.get("subject", ""), hint=hint),
+        from_=shared.address_list(headers.get("from"), hint),
+        to=shared.address_list(headers.get("to"), hint),
+        cc=shared.address_list(headers.get("cc"), hint),
+        date=_date(headers.get("date")),
+        message_id=message_ids[0] if message_ids else None,
+        in_reply_to=in_reply_to[0] if in_reply_to else None,
+        references=tuple(_message_ids(headers.get("references"), MAX_REFERENCES)),
+        text="",
+        attachment_names=(),
+        has_attachment=False,
+    )
+
+
+def _stored(root: Message, nodes: list[_Node], shared: _Shared) -> StoredFields:
+    """StoredFields: what _parsed gives for those fields, without the work only the reader
+    needs (the part list, the decoded size of each attachment, every header field, defects)."""
+    top, hint = _body_pick(nodes)
+    text, texts = _body_texts(nodes, top, hint, shared, None, rich=False)
+    roles, _, _ = _security_roles(nodes, set(top.text) | set(top.rich))
+    html_lower: str | None = None  # built only when an attachment has a Content-ID
+    names: list[str] = []
+    has_attachment = False
+    for index, node in enumerate(nodes):
+        if _role(index, node, roles) != PartRole.ATTACHMENT:
+            continue
+        filename, content_id = _attachment_names(node, hint)
+        if filename:
+            names.append(filename)
+        if content_id and html_lower is None:
+            for i in top.rich:
+                if i not in texts:
+                    texts[i] = shared.text(nodes, i, hint)
+            html_lower = (_html_body(nodes, top, texts) or "").lower()
+        if not (content_id and f"cid:{content_id.lower()}" in (html_lower or "")):
+            has_attachment = True
+    fields = _stored_headers(_first_headers(root), hint, shared)
+    return replace(fields, text=text, attachment_names=tuple(names), has_attachment=has_attachment)
 
 
 def _nested_size(nodes: list[_Node], index: int) -> int:
