@@ -693,10 +693,10 @@ def shoot(variant: str, out_dir: Path) -> int:
     from mailapp.ui.main_window import MainWindow
 
     app = make_application(["mailapp"])
-    if variant == "de":
-        from mailapp.ui.translations import install_translator
+    from mailapp.ui.translations import install_translator
 
-        install_translator(app, "de")
+    # As `mailapp` starts: German for the German picture, else the environment's language.
+    install_translator(app, "de" if variant == "de" else None)
 
     def settle() -> None:
         # Let layouts, fonts and icons settle before grabbing.

@@ -189,6 +189,10 @@ def install_translator(
         # Dates, numbers and Qt's dialogs follow the chosen language too.
         result.previous_locale = QLocale()
         QLocale.setDefault(locale)
+    elif QLocale().language() is QLocale.Language.C:
+        # A bare C/POSIX environment: Qt's C formats ("28 11 2026") read like a mistake.
+        result.previous_locale = QLocale()
+        QLocale.setDefault(QLocale("en_GB"))
     _installed.append(result)
     log.info("Interface language: %s (%s)", chosen, result.catalog or "built-in English texts")
     return result
