@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import shutil
 import socket
 import ssl
@@ -320,6 +321,8 @@ def main() -> None:
     count, connections = args.count, args.connections
     # On the real disk (not a tmpfs /tmp), so the outbox's fsyncs cost what they cost.
     root = Path(tempfile.mkdtemp(prefix="bench-send-", dir=Path(__file__).resolve().parent))
+    # The machine's load sways smtp-source several-fold: say what it was.
+    load_start = os.getloadavg()[0]
     source: list[float] = []
     plain: list[tuple[float, float]] = []
     tls: list[tuple[float, float]] = []
@@ -356,7 +359,8 @@ def main() -> None:
     reference = count / median(source)
     print(
         f"\nsend: {count} x ~{MESSAGE_SIZE // 1024} KB, DSN options, {connections} connections,"
-        f" medians of {args.repeat}"
+        f" medians of {args.repeat}; load average {load_start:.1f} at the start,"
+        f" {os.getloadavg()[0]:.1f} at the end"
     )
     print(f"  smtp-source -s {connections} -m {count} -l {MESSAGE_SIZE} -d: {reference:,.0f} msg/s")
     rows = [("plain", plain)] + ([("tls via proxy", tls)] if tls else [])

@@ -11,7 +11,7 @@ the person.
 
 Group commit: the store steps of all connections (DATA markers, outcomes, lease renewals,
 Sent copy states) go through one `_StepBatcher`, which commits whatever is waiting in ONE
-transaction (`OutboxRepository.record_steps`, one thread hop) while the connections wait for
+transaction (`OutboxRepository.record_steps`, in a worker thread) while the connections wait for
 their own step; what arrives meanwhile goes into the next one. Each connection still waits
 until its own marker is durable before DATA, and its own outcome before the entry counts as
 sent, so the per-message guarantees are those of the single calls.
@@ -39,6 +39,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -513,18 +514,39 @@ class OutboxWorker:
             committed = self._steps.queue(self._outcome_step(session, entry, outcome, unrecorded))
             # The connection goes on with the next entry while the outcome is committed (with
             # the next entries' DATA markers); the entry counts as sent only once it is.
-            return asyncio.ensure_future(
-                self._after_outcome(
-                    entry,
-                    account,
-                    raw,
-                    committed,
-                    report,
-                    progress=progress,
-                    detail=outcome.error or "accepted",
-                    data_started=final_dot_maybe_sent,
+            detail = outcome.error or "accepted"
+            data_started = final_dot_maybe_sent
+            followup: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+            def recorded(done: asyncio.Future[StepResult]) -> None:
+                if followup.done():  # cancelled: the leases decide
+                    return
+                result = None if done.cancelled() or done.exception() else done.result()
+                if result is not None and result.error is None and self._local_copies:
+                    # The usual end, without a task of its own: as _after_outcome does it.
+                    assert result.state is not None
+                    report.note(entry.id, result.state)
+                    _say(progress, SendStage.FINISHED, entry, detail, state=result.state)
+                    self._copies_tried.add(entry.id)
+                    followup.set_result(None)
+                    return
+                task = asyncio.ensure_future(
+                    self._after_outcome(
+                        entry,
+                        account,
+                        raw,
+                        done,
+                        report,
+                        progress=progress,
+                        detail=detail,
+                        data_started=data_started,
+                    )
                 )
-            )
+                task.add_done_callback(lambda _: _resolve(followup))
+                followup.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
+
+            committed.add_done_callback(recorded)
+            return followup
         except LeaseLostError as exc:
             log.info("outbox %s: lease lost (%s); leaving it to its new owner", entry.id, exc)
             report.skipped.append(entry.id)
@@ -723,19 +745,24 @@ class OutboxWorker:
 class _StepBatcher:
     """Group commit for the store steps of a worker's connections.
 
-    `submit` queues a step and waits for its result. One drain task at a time commits every
-    step waiting at that moment (up to `max_steps`) in one `record_steps` call in one thread;
-    steps that arrive while it runs wait for the next round. With one connection this is a
-    plain call per step; with several, the steps of the connections that reach the same point
-    together share one transaction and one fsync.
+    `submit` queues a step and waits for its result. A committer in a worker thread commits
+    every step waiting at that moment (up to `max_steps`) in one `record_steps` call, then at
+    once whatever arrived meanwhile, and so on until nothing waits; the results go back to
+    the loop with one call per group. The loop does not sit between two commits, so a busy
+    loop does not hold the next group back. With one connection this is a plain call per
+    step; with several, the steps of the connections that reach the same point together
+    share one transaction and one fsync.
     """
 
     def __init__(self, outbox: OutboxRepository, worker_id: str, max_steps: int = 64) -> None:
         self._outbox = outbox
         self._worker_id = worker_id
         self._max_steps = max_steps
+        # Shared with the committer thread: guarded by _lock.
+        self._lock = threading.Lock()
         self._waiting: list[tuple[OutboxStep, asyncio.Future[StepResult]]] = []
-        self._drain_task: asyncio.Future[None] | None = None
+        self._running = False
+        self._committer: asyncio.Future[None] | None = None
         self._posted: set[asyncio.Future[StepResult]] = set()
 
     async def submit(self, step: OutboxStep) -> StepResult:
@@ -764,37 +791,55 @@ class _StepBatcher:
 
     def queue(self, step: OutboxStep) -> asyncio.Future[StepResult]:
         """Queue the step for the next group commit; the future has its result then."""
-        future: asyncio.Future[StepResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((step, future))
-        if self._drain_task is None or self._drain_task.done():
-            self._drain_task = asyncio.ensure_future(self._drain())
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[StepResult] = loop.create_future()
+        with self._lock:
+            self._waiting.append((step, future))
+            if self._running:
+                return future
+            self._running = True
+        # One turn of the loop first, so connections that are ready at the same moment join.
+        loop.call_soon(self._start, loop)
         return future
 
-    async def _drain(self) -> None:
-        # One turn of the loop first, so connections that are ready at the same moment join.
-        await asyncio.sleep(0)
-        while self._waiting:
-            batch = self._waiting[: self._max_steps]
-            del self._waiting[: self._max_steps]
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._committer = loop.run_in_executor(None, self._commit_while_waiting, loop)
+
+    def _commit_while_waiting(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In a worker thread: commit the waiting steps group by group until none is left."""
+        while True:
+            with self._lock:
+                batch = self._waiting[: self._max_steps]
+                del self._waiting[: self._max_steps]
+                if not batch:
+                    self._running = False
+                    return
+            results: list[StepResult] | BaseException
             try:
-                results = await asyncio.to_thread(
-                    self._outbox.record_steps, self._worker_id, [step for step, _ in batch]
-                )
-            except asyncio.CancelledError:
-                for _, future in batch:
-                    future.cancel()
-                for _, future in self._waiting:
-                    future.cancel()
-                self._waiting.clear()
-                raise
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
+                results = self._outbox.record_steps(self._worker_id, [step for step, _ in batch])
+            except BaseException as exc:
+                results = exc
+            # RuntimeError: the loop is closed, nobody waits for these any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._deliver, batch, results)
+            if isinstance(results, BaseException) and not isinstance(results, Exception):
+                with self._lock:
+                    self._running = False
+                raise results
+
+    @staticmethod
+    def _deliver(
+        batch: list[tuple[OutboxStep, asyncio.Future[StepResult]]],
+        results: list[StepResult] | BaseException,
+    ) -> None:
+        if isinstance(results, BaseException):
+            for _, future in batch:
                 if not future.done():
-                    future.set_result(result)
+                    future.set_exception(results)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
 
 
 class _AccountLanes:
@@ -820,6 +865,11 @@ def _say(
 ) -> None:
     if progress is not None:
         progress(SendProgress(stage, entry.id, entry.account, detail, state=state))
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def entries_by_account(entries: Sequence[OutboxEntry]) -> dict[str, list[OutboxEntry]]:

@@ -55,6 +55,7 @@ from mailapp.core.delivery import (
     address_key,
     split_reply,
     state_for_reply,
+    takes_over,
 )
 from mailapp.core.draft import ALL_NOTIFY, Draft, Notify
 from mailapp.core.errors import (
@@ -523,6 +524,31 @@ def _opt_moment(seconds: int | None) -> datetime | None:
     return None if seconds is None else moment(seconds)
 
 
+class _BatchRefused(Exception):
+    """A batch of steps cannot go through at once: the steps go one by one instead."""
+
+
+def _recipient_event(
+    outcome: DeliveryEvent, rcpt_code: int | None, rcpt_reply: str | None, smtp_host: str | None
+) -> DeliveryEvent:
+    """The transaction's outcome for one recipient: one the server refused at RCPT keeps its
+    own verdict (5xx failed, 4xx deferred)."""
+    if rcpt_code is not None and not 200 <= rcpt_code < 300:
+        status, _text = split_reply(rcpt_reply or "")
+        return DeliveryEvent(
+            outcome.time,
+            EventSource.SMTP,
+            state_for_reply(rcpt_code),
+            status=status,
+            reply_code=rcpt_code,
+            diagnostic=_reply_words(rcpt_code, rcpt_reply),
+            reporting_host=smtp_host,
+        )
+    if smtp_host and outcome.reporting_host is None:
+        return replace(outcome, reporting_host=smtp_host)
+    return outcome
+
+
 _ENTRY_COLUMNS = (
     "id, account, message_id, envid, raw_hash, envelope_from, size, subject, needs_smtputf8,"
     " body_8bit, request_dsn, notify, ret, read_receipt, created_at, queued_at, state,"
@@ -829,13 +855,17 @@ class OutboxRepository:
                 " WHERE id IN (SELECT value FROM json_each(?))",
                 (worker_id, when + lease_seconds, when, json.dumps(claimed)),
             )
+        # Read back after the commit, so the write lock (which the group commits of the
+        # sending connections wait for) is not held while the rows become values. The
+        # entries are leased to this worker: nothing sends or settles them meanwhile.
+        with self._db.read() as connection:
             by_id = {
                 entry.id: entry
                 for entry in self._load(
                     connection, "id IN (SELECT value FROM json_each(?))", (json.dumps(claimed),)
                 )
             }
-            return [by_id[i] for i in claimed]
+        return [by_id[i] for i in claimed if i in by_id]
 
     def renew_lease(
         self,
@@ -1041,18 +1071,19 @@ class OutboxRepository:
         results: list[StepResult] = []
         if not steps:
             return results
+        # Steps almost never fail: all of them at once first, a few statements for the whole
+        # batch (_apply_steps), in one transaction. Only when that raises (a lost lease, a
+        # defect, anything), it is rolled back and the steps go again one by one, each in
+        # its own savepoint: the same results, the failing step alone changed nothing.
+        try:
+            with self._db.write(durable=durable) as connection:
+                states = self._apply_steps(connection, worker_id, steps, now)
+            return [
+                StepResult(step, state=state) for step, state in zip(steps, states, strict=True)
+            ]
+        except Exception:  # noqa: S110 - found again below, step by step
+            pass
         with self._db.write(durable=durable) as connection:
-            # Steps almost never fail: all of them in one savepoint first, and only when one
-            # raises, all again each in its own (the same results, two statements per step
-            # fewer in the usual case).
-            try:
-                with self._db.write():
-                    return [
-                        StepResult(step, state=self._apply_step(connection, worker_id, step, now))
-                        for step in steps
-                    ]
-            except Exception:  # noqa: S110 - found again below, step by step
-                pass
             for step in steps:
                 try:
                     if isinstance(step, (LeaseRenewal, SentCopyMark)):
@@ -1067,6 +1098,183 @@ class OutboxRepository:
                 else:
                     results.append(StepResult(step, state=state))
         return results
+
+    def _apply_steps(
+        self,
+        connection: sqlite3.Connection,
+        worker_id: str,
+        steps: Sequence[OutboxStep],
+        now: datetime,
+    ) -> list[OutboxState | None]:
+        """Every step as `_apply_step` would, for the whole batch in a few statements; raises
+        _BatchRefused (or what a step raises) when any step would fail: the caller then
+        rolls back and goes step by step. Steps of distinct entries touch distinct rows, so
+        their order does not matter; a batch naming an entry twice goes in order."""
+        ids = [step.outbox_id for step in steps]
+        if len(set(ids)) != len(ids):
+            return [self._apply_step(connection, worker_id, step, now) for step in steps]
+        when = epoch(now)
+        starts: list[tuple[object, ...]] = []
+        replies: list[tuple[object, ...]] = []
+        renewals: list[tuple[object, ...]] = []
+        copies: list[tuple[object, ...]] = []
+        accepted: list[Outcome] = []
+        states: dict[int, OutboxState | None] = {}
+        for step in steps:
+            if isinstance(step, DataStart):
+                lease_until = None if step.lease_seconds is None else when + step.lease_seconds
+                starts.append((when, lease_until, when, step.outbox_id, worker_id))
+                for reply in step.replies:
+                    replies.append(
+                        (reply.code, reply.text, step.outbox_id, address_key(reply.address))
+                    )
+            elif isinstance(step, Outcome):
+                if step.kind is OutcomeKind.ACCEPTED:
+                    # Its RCPT replies are recorded with the markers' (before it is settled,
+                    # as _conclude_in does; a fence that fails refuses the whole batch).
+                    accepted.append(step)
+                    for reply in step.replies:
+                        replies.append(
+                            (reply.code, reply.text, step.outbox_id, address_key(reply.address))
+                        )
+                else:
+                    states[step.outbox_id] = self._conclude_in(connection, worker_id, step, now)
+            elif isinstance(step, LeaseRenewal):
+                renewals.append((when + step.lease_seconds, when, step.outbox_id, worker_id))
+            else:
+                copies.append((str(step.state), step.error, step.outbox_id))
+        if starts:
+            updated = connection.executemany(
+                "UPDATE outbox SET data_started_at = ?, lease_until = coalesce(?, lease_until),"
+                " updated_at = ? WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+                starts,
+            ).rowcount
+            if updated != len(starts):
+                raise _BatchRefused("a DATA marker's lease is lost")
+        if replies:
+            # One row per reply: a recipient's address_key is unique within its entry.
+            updated = connection.executemany(
+                "UPDATE outbox_recipients SET rcpt_code = ?, rcpt_reply = ?"
+                " WHERE outbox_id = ? AND address_key = ? AND in_flight = 1",
+                replies,
+            ).rowcount
+            if updated != len(replies):
+                raise _BatchRefused("a RCPT reply names no recipient being sent")
+        if renewals:
+            updated = connection.executemany(
+                "UPDATE outbox SET lease_until = ?, updated_at = ?"
+                " WHERE id = ? AND state = 'sending' AND lease_owner = ?",
+                renewals,
+            ).rowcount
+            if updated != len(renewals):
+                raise _BatchRefused("a lease is lost")
+        if copies:
+            connection.executemany(
+                "UPDATE outbox SET sent_copy_state = ?, sent_copy_error = ? WHERE id = ?", copies
+            )
+        if accepted:
+            states.update(self._conclude_accepted(connection, worker_id, accepted, now))
+        return [states.get(step.outbox_id) for step in steps]
+
+    def _conclude_accepted(
+        self,
+        connection: sqlite3.Connection,
+        worker_id: str,
+        outcomes: Sequence[Outcome],
+        now: datetime,
+    ) -> dict[int, OutboxState]:
+        """`_conclude_in` for accepted outcomes of distinct entries (their RCPT replies
+        recorded already, by the caller), in a few statements for all: the same rows
+        written, the same states. Raises _BatchRefused for what the single call would treat
+        otherwise (a fence that does not hold, an entry to give up on)."""
+        when = epoch(now)
+        ids = json.dumps([outcome.outbox_id for outcome in outcomes])
+        heads = {
+            row[0]: row[1:]
+            for row in connection.execute(
+                "SELECT id, state, lease_owner, data_started_at, attempts, queued_at"
+                " FROM outbox WHERE id IN (SELECT value FROM json_each(?))",
+                (ids,),
+            )
+        }
+        members: dict[int, list[tuple[int, str, str, int | None, str | None, int]]] = {}
+        for row in connection.execute(
+            "SELECT outbox_id, id, state, read_state, rcpt_code, rcpt_reply, in_flight"
+            " FROM outbox_recipients WHERE outbox_id IN (SELECT value FROM json_each(?))",
+            (ids,),
+        ):
+            members.setdefault(row[0], []).append(row[1:])
+        events: list[tuple[int, DeliveryEvent, bool]] = []
+        current: dict[int, tuple[DeliveryState, ReadState]] = {}
+        updates: list[tuple[object, ...]] = []
+        states: dict[int, OutboxState] = {}
+        for outcome in outcomes:
+            outbox_id = outcome.outbox_id
+            head = heads.get(outbox_id)
+            if head is None or head[1] != worker_id:
+                raise _BatchRefused("an outcome's lease is lost")
+            state, _owner, data_started_at, attempts, queued_at = head
+            if not (
+                state == OutboxState.SENDING
+                or (state == OutboxState.UNCERTAIN and data_started_at is not None)
+            ):
+                raise _BatchRefused("an outcome's entry is not being sent")
+            event = outcome.event(now)
+            host = outcome.smtp_host
+            counts: dict[DeliveryState, int] = {}
+            for recipient_id, rstate, rread, rcpt_code, rcpt_reply, in_flight in members.get(
+                outbox_id, ()
+            ):
+                before = DeliveryState(rstate)
+                after = before
+                if in_flight:
+                    current[recipient_id] = (before, ReadState(rread))
+                    own = _recipient_event(event, rcpt_code, rcpt_reply, host)
+                    takes = before in _LOCAL_STATES
+                    events.append((recipient_id, own, takes))
+                    if own.state is not None and (takes or takes_over(before, own.state)):
+                        after = own.state
+                counts[after] = counts.get(after, 0) + 1
+            waiting = sum(counts.get(s, 0) for s in PENDING_STATES)
+            if waiting and self.policy.gives_up(moment(queued_at), now):
+                raise _BatchRefused("an entry is given up on")
+            next_at: int | None = None
+            if waiting:
+                new_state = OutboxState.DEFERRED
+                next_at = epoch(now + self.policy.delay(attempts))
+            elif counts.get(DeliveryState.UNCERTAIN):
+                new_state = OutboxState.UNCERTAIN
+            else:
+                # The outcome sets sent_at, so the entry counts as sent (as _finish finds).
+                new_state = OutboxState.SENT
+            keeps_reason = new_state is not OutboxState.SENT
+            copy = None if outcome.sent_copy is None else str(outcome.sent_copy)
+            dsn_offered = outcome.dsn_offered
+            updates.append((
+                when, outcome.reply, outcome.reply_code, host,
+                None if dsn_offered is None else int(dsn_offered), copy, copy,
+                str(new_state), next_at, outcome.reason if keeps_reason else None, when,
+                outbox_id,
+            ))  # fmt: skip
+            states[outbox_id] = new_state
+        apply_events(connection, events, current=current)
+        connection.execute(
+            "UPDATE outbox_recipients SET in_flight = 0"
+            " WHERE outbox_id IN (SELECT value FROM json_each(?)) AND in_flight = 1",
+            (ids,),
+        )
+        connection.executemany(
+            "UPDATE outbox SET sent_at = coalesce(sent_at, ?),"
+            " last_reply = coalesce(?, last_reply),"
+            " last_reply_code = coalesce(?, last_reply_code),"
+            " smtp_host = coalesce(?, smtp_host), dsn_offered = coalesce(?, dsn_offered),"
+            " sent_copy_error = CASE WHEN ? IS NULL THEN sent_copy_error END,"
+            " sent_copy_state = coalesce(?, sent_copy_state),"
+            " state = ?, next_attempt_at = ?, last_error = ?, lease_owner = NULL,"
+            " lease_until = NULL, updated_at = ? WHERE id = ?",
+            updates,
+        )
+        return states
 
     def _apply_step(
         self, connection: sqlite3.Connection, worker_id: str, step: OutboxStep, now: datetime
@@ -1449,20 +1657,7 @@ class OutboxRepository:
         current: dict[int, tuple[DeliveryState, ReadState]] = {}
         for recipient_id, state, read_state, rcpt_code, rcpt_reply in rows:
             current[recipient_id] = (DeliveryState(state), ReadState(read_state))
-            event = outcome
-            if rcpt_code is not None and not 200 <= rcpt_code < 300:
-                status, _text = split_reply(rcpt_reply or "")
-                event = DeliveryEvent(
-                    outcome.time,
-                    EventSource.SMTP,
-                    state_for_reply(rcpt_code),
-                    status=status,
-                    reply_code=rcpt_code,
-                    diagnostic=_reply_words(rcpt_code, rcpt_reply),
-                    reporting_host=smtp_host,
-                )
-            elif smtp_host and event.reporting_host is None:
-                event = replace(event, reporting_host=smtp_host)
+            event = _recipient_event(outcome, rcpt_code, rcpt_reply, smtp_host)
             # Our own transaction decides over local states only; a report that already
             # spoke (a fast DSN) stays, and this reply goes into the timeline as history.
             events.append((recipient_id, event, current[recipient_id][0] in _LOCAL_STATES))

@@ -5,6 +5,7 @@ searchable when it returns."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import imaplib
 import os
@@ -239,3 +240,34 @@ async def test_the_background_indexer_stops_between_chunks(
         await sync.disconnect()
     assert store.queue.count() == 0
     assert store.subjects("bodyword5") == ["packed 5"]
+
+
+async def test_the_watch_indexes_what_a_stopped_download_left(
+    mailstack: Any, mailbox: tuple[str, str], store: Store
+) -> None:
+    sync = make_sync(mailstack, mailbox, store)
+    try:
+        await sync.download_bodies(["INBOX"])
+        await sync.stop_indexer()  # the window closed right after the download
+    finally:
+        await sync.disconnect()
+    left = store.queue.count()
+    assert left > 0 or all(r.preview for r in store.rows())
+    if left == 0:  # the indexer was quicker than the stop: queue the bodies again
+        with store.db.write() as connection:
+            store.queue.record_downloads(connection, [(r.id, r.body_hash) for r in store.rows()])
+        assert store.queue.count() == COUNT
+    watcher = make_sync(mailstack, mailbox, store)
+    stop = asyncio.Event()
+    watching = asyncio.create_task(watcher.watch(stop, full_every=600))
+    try:
+        for _ in range(300):
+            if store.queue.count() == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert store.queue.count() == 0, "the watch did not index the waiting bodies"
+    finally:
+        stop.set()
+        await asyncio.wait_for(watching, 30)
+    for i in range(COUNT):
+        assert store.subjects(f"bodyword{i}") == [f"packed {i}"]

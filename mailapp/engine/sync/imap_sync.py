@@ -1330,6 +1330,8 @@ class ImapSync:
         while not stop.is_set():
             try:
                 await self.sync()
+                # Bodies a stopped download left unindexed (ADR 0007) get indexed meanwhile.
+                self._start_indexer()
                 next_full = time.monotonic() + every
                 pause = 0.0
                 sync_inbox = False  # the full sync just did it
@@ -1373,6 +1375,7 @@ class ImapSync:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay * (1 + random.random() / 4))
                 delay = min(delay * 2, WATCH_BACKOFF_CAP)
+        await self.stop_indexer()  # before the owner closes the database
         await self.disconnect()
 
 

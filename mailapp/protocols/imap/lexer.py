@@ -7,6 +7,7 @@ numbers -> str (Latin-1, so `.encode("latin-1")` gives the bytes back), NIL -> N
 parenthesised lists -> list. A bracketed section is part of its atom ("BODY[HEADER.FIELDS
 (SUBJECT)]<0>"). Nesting uses an explicit stack with a depth limit; the regular expression
 finds the tokens of a whole line in one call, so the work is linear in the response size.
+`header_fetch_items` reads a bulk header sync's regular FETCH answer in one match.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from mailapp.core.errors import LimitExceededError, ParseError
 from mailapp.protocols.imap.framer import find_literal
 
-__all__ = ["DEFAULT_MAX_DEPTH", "freeze", "tokenize", "unquote"]
+__all__ = ["DEFAULT_MAX_DEPTH", "freeze", "header_fetch_items", "tokenize", "unquote"]
 
 DEFAULT_MAX_DEPTH = 128
 
@@ -195,6 +196,123 @@ def _regex_segment(
         else:
             raise ParseError(f"Unexpected {bad!r} in IMAP response: {_snippet(raw)}")
     return cur
+
+
+# --- the regular header-sync FETCH answer, in one match --------------------------------------
+#
+# A bulk header sync gets thousands of answers of one shape:
+#   (UID n FLAGS (...) RFC822.SIZE n INTERNALDATE "..." [MODSEQ (n)] ENVELOPE (...)
+#    BODYSTRUCTURE (...) BODY[HEADER.FIELDS (REFERENCES)] {n}CRLF<literal>)CRLF
+# One regular expression takes the whole fixed part (ENVELOPE included) in C; only the
+# BODYSTRUCTURE, which nests, goes through _fast_segment. Anything else in the least (other
+# order or items, NIL in another case, escapes, extra spaces, a literal elsewhere) does not
+# match, and the caller tokenizes as usual: the result, when there is one, is exactly what
+# tokenize gives.
+_QUOTED_OR_NIL = rb'(?:NIL|"([^"\\\r\n]*)")'  # group: the content, None for NIL
+_QUOTED_OR_NIL_BARE = rb'(?:NIL|"[^"\\\r\n]*")'
+# The group after the route (NIL) never takes part, so Match.groups() is the address's
+# four tokens as tokenize gives them: name, None, mailbox, host.
+_ADDRESS = re.compile(
+    rb"\(" + _QUOTED_OR_NIL + rb" NIL((?!))? " + _QUOTED_OR_NIL + rb" " + _QUOTED_OR_NIL + rb"\)"
+)
+_groups = re.Match.groups
+_ADDRESS_LIST = (
+    rb"(NIL|\((?:\("
+    + _QUOTED_OR_NIL_BARE
+    + rb" NIL "
+    + _QUOTED_OR_NIL_BARE
+    + rb" "
+    + _QUOTED_OR_NIL_BARE
+    + rb"\))+\))"
+)
+_ATOM = rb'[^\x00-\x20\x7f(){"\[\]]+'
+_HEADER_FETCH = re.compile(
+    rb"\(UID (\d{1,20}) FLAGS \(((?:" + _ATOM + rb"(?: " + _ATOM + rb")*)?)\)"
+    rb' RFC822\.SIZE (\d{1,20}) INTERNALDATE "([^"\\\r\n]*)"'
+    rb"(?: MODSEQ \((\d{1,20})\))?"
+    rb" ENVELOPE \("
+    + _QUOTED_OR_NIL
+    + rb" "
+    + _QUOTED_OR_NIL
+    + (rb" " + _ADDRESS_LIST) * 6
+    + rb" "
+    + _QUOTED_OR_NIL
+    + rb" "
+    + _QUOTED_OR_NIL
+    + rb"\)"
+    rb" BODYSTRUCTURE (\(.*\)) BODY\[HEADER\.FIELDS \(REFERENCES\)\] \{(\d{1,18})\}\r\n"
+)
+_REFERENCES_ITEM = "BODY[HEADER.FIELDS (REFERENCES)]"
+
+
+def _addresses(value: bytes) -> list[Any] | None:
+    if value == b"NIL":
+        return None
+    one = _ADDRESS.fullmatch(value, 1, len(value) - 1)  # the usual single address
+    if one is not None:
+        return [list(one.groups())]
+    return list(map(list, map(_groups, _ADDRESS.finditer(value))))
+
+
+def header_fetch_items(raw: bytes, start: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """tokenize(raw, start)[0] when raw[start:] is a regular header-sync FETCH answer (see
+    above), else None (tokenize decides, errors included)."""
+    m = _HEADER_FETCH.match(raw, start)
+    if m is None:
+        return None
+    end = m.end() + int(m[17])
+    if len(raw) != end + 3 or not raw.endswith(b")\r\n"):
+        return None
+    # The BODYSTRUCTURE alone; any doubt (an error, a deep tree) is left to tokenize, which
+    # sees it in place and says it the same way as for any response.
+    structure: list[Any] = []
+    stack: list[list[Any]] = []
+    try:
+        if _fast_segment(m[16], structure, stack, max_depth - 1) is not structure or stack:
+            return None
+    except (ParseError, LimitExceededError):
+        return None
+    if len(structure) != 1 or structure[0].__class__ is not list:
+        return None
+    flags: list[Any] = m[2].decode("latin-1").split(" ") if m[2] else []
+    for i, flag in enumerate(flags):
+        if len(flag) == 3 and flag.upper() == "NIL":
+            flags[i] = None
+    items: list[Any] = [
+        "UID",
+        m[1].decode("ascii"),
+        "FLAGS",
+        flags,
+        "RFC822.SIZE",
+        m[3].decode("ascii"),
+        "INTERNALDATE",
+        m[4],
+    ]
+    if m[5] is not None:
+        items += ("MODSEQ", [m[5].decode("ascii")])
+    # From, Sender and Reply-To are mostly the same text: such lists are made once and
+    # shared (equal to what tokenize makes; nothing changes token lists in place).
+    from_list = _addresses(m[8])
+    lists: dict[bytes, list[Any] | None] = {m[8]: from_list}
+    for i in range(9, 14):
+        text = m[i]
+        if text not in lists:
+            lists[text] = _addresses(text)
+    envelope = [
+        m[6],
+        m[7],
+        from_list,
+        lists[m[9]],
+        lists[m[10]],
+        lists[m[11]],
+        lists[m[12]],
+        lists[m[13]],
+        m[14],
+        m[15],
+    ]
+    items += ("ENVELOPE", envelope, "BODYSTRUCTURE", structure[0])
+    items += (_REFERENCES_ITEM, raw[m.end() : end])
+    return items
 
 
 def freeze(value: Any) -> Any:

@@ -16,7 +16,12 @@ from typing import Any
 
 from mailapp.core.errors import LimitExceededError, ParseError
 from mailapp.protocols.imap.fetch import build_fetch, to_int
-from mailapp.protocols.imap.lexer import DEFAULT_MAX_DEPTH, freeze, tokenize
+from mailapp.protocols.imap.lexer import (
+    DEFAULT_MAX_DEPTH,
+    freeze,
+    header_fetch_items,
+    tokenize,
+)
 from mailapp.protocols.imap.sequence import SequenceSet
 from mailapp.protocols.imap.types import (
     AppendUidCode,
@@ -383,6 +388,12 @@ def _untagged(raw: bytes, eol: int, ctx: _Context) -> Response:
         name_b = raw[data_start:name_end].upper()
         rest = eol if sp < 0 else sp + 1
         if name_b == b"FETCH":
+            prepare = ctx.prepare_fetch
+            if prepare is not build_fetch:
+                # A bulk header sync: its regular answers are taken in one match.
+                items = header_fetch_items(raw, rest, ctx.max_depth)
+                if items is not None:
+                    return prepare(number, items, raw)
             tokens = tokenize(raw, rest, ctx.max_depth)
             if len(tokens) != 1:
                 raise ParseError(f"Malformed FETCH response: {_snippet(raw)}")
