@@ -28,12 +28,17 @@ reason and is tried again on the next run; it never makes the message be sent ag
 
 `connections_per_account` > 1 sends an account's due messages over that many SMTP
 connections at once (bulk mail); each connection takes the next claimed entry in turn, and
-goes on with it while the previous entry's outcome is being committed.
+goes on with it while the previous entry's outcome is being committed. A lane hands the
+session its next entry's envelope while the current body goes out (RFC 2920 across
+messages, see transport.smtp), when that entry is ready to go at once (its bytes read with
+the claim, its lease fresh): its DATA marker is then queued in the same turn of the loop as
+the previous entry's outcome, and both share one group commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -69,6 +74,7 @@ from mailapp.store.outbox import (
 from mailapp.transport.net import DEFAULT_TIMEOUT
 from mailapp.transport.smtp import (
     DsnRequest,
+    Envelope,
     EnvelopeRecipient,
     OAuthTokenProvider,
     SendOutcome,
@@ -345,8 +351,21 @@ class OutboxWorker:
         progress: ProgressCallback | None,
     ) -> None:
         session: SmtpSession | None = None
+        # An entry taken from the queue early, to send its envelope ahead (see next_envelope).
+        taken: collections.deque[OutboxEntry | None] = collections.deque()
+
+        def next_envelope() -> Envelope | None:
+            if taken or group.unusable is not None:
+                return None
+            try:
+                upcoming = group.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return None
+            taken.append(upcoming)
+            return None if upcoming is None else self._ready_envelope(upcoming)
+
         try:
-            while (entry := await group.queue.get()) is not None:
+            while (entry := taken.popleft() if taken else await group.queue.get()) is not None:
                 if group.unusable is not None:
                     await self._settle_without_sending(
                         entry, report, reason=group.unusable, failed=group.unusable_final
@@ -373,7 +392,11 @@ class OutboxWorker:
                         group.unusable = f"Cannot send through {account.outgoing.address}: {exc}"
                         await self._settle_without_sending(entry, report, reason=group.unusable)
                         continue
-                self._follow(await self._send_one(session, account, entry, report, progress))
+                self._follow(
+                    await self._send_one(
+                        session, account, entry, report, progress, next_envelope=next_envelope
+                    )
+                )
         except BaseException:
             # Entries still queued keep their leases; the lease expiry requeues them.
             if session is not None:
@@ -382,6 +405,24 @@ class OutboxWorker:
             raise
         finally:
             await _close(session)
+
+    def _ready_envelope(self, entry: OutboxEntry) -> Envelope | None:
+        """The entry's envelope to send ahead, if it can go without a store step first: its
+        bytes came with the claim and its lease needs no renewal (so `_send_one` reaches
+        send_envelope without waiting; nothing else may use the session meanwhile)."""
+        raw = self._prefetched.get(entry.id)
+        claimed_at = self._claimed_at.get(entry.id)
+        now = asyncio.get_running_loop().time()
+        if raw is None or claimed_at is None or now - claimed_at >= self.lease_seconds / 20:
+            return None
+        return Envelope(
+            entry.envelope_from,
+            tuple(EnvelopeRecipient(r.address, r.orcpt) for r in entry.sending_recipients),
+            len(raw),
+            _dsn_of(entry),
+            smtputf8=entry.needs_smtputf8,
+            body_8bit=entry.body_8bit,
+        )
 
     async def copy_pending(self, account: str | None = None) -> None:
         """Sent copies still to be made (also those a crash interrupted)."""
@@ -458,9 +499,11 @@ class OutboxWorker:
         entry: OutboxEntry,
         report: WorkerReport,
         progress: ProgressCallback | None,
+        *,
+        next_envelope: Callable[[], Envelope | None] | None = None,
     ) -> asyncio.Future[None] | None:
         """Send one entry; returns the task that finishes it once its outcome is committed
-        (None: it is finished already)."""
+        (None: it is finished already). `next_envelope`: see SmtpSession.send_envelope."""
         final_dot_maybe_sent = False
         in_transaction = False
         # RCPT replies wait here and are written with the DATA marker (or the outcome).
@@ -503,12 +546,13 @@ class OutboxWorker:
                 entry.envelope_from,
                 [EnvelopeRecipient(r.address, r.orcpt) for r in entry.sending_recipients],
                 raw,
-                dsn=DsnRequest(entry.envid, entry.notify, entry.ret) if entry.request_dsn else None,
+                dsn=_dsn_of(entry),
                 smtputf8=entry.needs_smtputf8,
                 body_8bit=entry.body_8bit,
                 on_recipient=on_recipient,
                 before_data=before_data,
                 progress=uploaded,
+                next_envelope=next_envelope,
             )
             unrecorded = () if replies_recorded else tuple(replies)
             committed = self._steps.queue(self._outcome_step(session, entry, outcome, unrecorded))
@@ -870,6 +914,10 @@ def _say(
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _dsn_of(entry: OutboxEntry) -> DsnRequest | None:
+    return DsnRequest(entry.envid, entry.notify, entry.ret) if entry.request_dsn else None
 
 
 def entries_by_account(entries: Sequence[OutboxEntry]) -> dict[str, list[OutboxEntry]]:

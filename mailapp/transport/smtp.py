@@ -15,6 +15,17 @@ one write and their replies are read in order afterwards (aiosmtplib reads one r
 command only, so `_ReplyReader` stands in for its protocol while a group is read); each
 reply is still attributed to its own command exactly as in the lock-step exchange used
 otherwise. A small message's body and its final "." then go out in one more write.
+
+Across messages (RFC 2920 too): when the caller names the next envelope (`next_envelope`),
+a small message's body and final "." go out in the same write as the next transaction's
+MAIL FROM / RCPT TO / DATA, and the next group's replies are read right after the final
+"."'s reply. They are kept in the session (`_Ahead`) and handed to the very next
+`send_envelope` call, which must be for that same envelope (else the connection is closed:
+the server waits in DATA for a message it will never get). Nothing of the next message's
+body goes out before that call and its `before_data`, so the outbox's rule (DATA marker
+durable before the body) holds. Any doubt (a broken or closing connection, a reply too
+many) closes the connection and drops what was read ahead: the next message then goes on
+its own over a new connection, from the start.
 Imports: core, protocols.smtp_params, transport, aiosmtplib.
 """
 
@@ -138,7 +149,41 @@ class SendOutcome:
     usable: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The next transaction's envelope, sent ahead of its call (see `send_envelope`'s
+    `next_envelope`); the same arguments that call will get, and the message's size."""
+
+    sender: str
+    recipients: tuple[EnvelopeRecipient, ...]
+    size: int
+    dsn: DsnRequest | None = None
+    smtputf8: bool = False
+    body_8bit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """A transaction's commands as one pipelined write: MAIL FROM, RCPT TO..., DATA."""
+
+    mail: tuple[bytes, ...]
+    rcpts: tuple[tuple[bytes, ...], ...]
+    wire: bytes
+    commands: int
+    clean: bool  # no control character in any line (CR or LF above all)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ahead:
+    """A group written after the previous message's final "." and its replies, all read."""
+
+    envelope: Envelope
+    group: _Group
+    responses: tuple[SMTPResponse, ...]
+
+
 RecipientHook = Callable[[str, SmtpReply], Awaitable[None]]
+NextEnvelope = Callable[[], Envelope | None]
 BeforeData = Callable[[], Awaitable[None]]
 UploadProgress = Callable[[int, int], None]
 
@@ -369,6 +414,8 @@ class SmtpSession:
         self.peer: PeerCertificate | None = None
         self.mechanism: str | None = None  # after login: "PLAIN", "LOGIN" or "XOAUTH2"
         self._smtp: _GuardedSMTP | None = None
+        # The next transaction's group, written and answered ahead of its send_envelope.
+        self._ahead: _Ahead | None = None
 
     @property
     def where(self) -> str:
@@ -511,7 +558,7 @@ class SmtpSession:
         """The largest message the server takes (EHLO SIZE); None when it names no limit."""
         if not self.supports("size"):
             return None
-        words = self.extensions.get("size", "").split()
+        words = self.smtp.esmtp_extensions.get("size", "").split()
         try:
             limit = int(words[0]) if words else 0
         except ValueError:
@@ -530,6 +577,7 @@ class SmtpSession:
         on_recipient: RecipientHook | None = None,
         before_data: BeforeData | None = None,
         progress: UploadProgress | None = None,
+        next_envelope: NextEnvelope | None = None,
     ) -> SendOutcome:
         """One transaction: MAIL FROM, RCPT TO per recipient, DATA; never raises for what the
         server or the network does (see SendOutcome).
@@ -541,56 +589,41 @@ class SmtpSession:
         right before DATA, or with PIPELINING right after DATA's 354. Whatever it raises is
         raised after an RSET, or with PIPELINING after closing the connection, and no byte
         of the message is sent. `progress(sent, total)` follows the upload.
+        `next_envelope`: called (synchronously) right before a small message's body goes
+        out; an Envelope it returns is sent ahead with it, and the NEXT call of this method
+        on this session must then be for exactly that envelope (see the module docstring).
         Raises ConnectionLostError when not connected; an exception from a hook leaves the
         connection in an unknown state (abort it).
         """
+        ahead, self._ahead = self._ahead, None
         client = self.smtp
-        where = self.where
         offered = self.supports("dsn")
-        addresses = [sender, *(a for r in recipients for a in (r.address, r.orcpt))]
-        if not recipients:
-            return SendOutcome(SendOutcomeKind.FAILED, "The message has no recipient.")
-        if (smtputf8 or not all(a.isascii() for a in addresses)) and not self.supports("smtputf8"):
-            error = SmtpUtf8RequiredError(
-                f"The SMTP server {where} does not accept addresses with non-ASCII characters "
-                "before the @ (it does not offer SMTPUTF8).",
-                hint="Use an ASCII address for these people, or send through another server.",
-            )
-            return SendOutcome(SendOutcomeKind.FAILED, str(error), dsn_offered=offered)
-        utf8 = smtputf8 or not all(a.isascii() for a in addresses)
-        limit = self.size_limit
-        if limit is not None and len(message) > limit:
-            return SendOutcome(
-                SendOutcomeKind.FAILED,
-                f"The message is {_megabytes(len(message))}, but the SMTP server {where} takes "
-                f"at most {_megabytes(limit)}. Make it smaller (fewer or smaller attachments).",
-                dsn_offered=offered,
-            )
-        notify = dsn.notify if dsn is not None and offered else None
-        params = mail_options(
-            dsn.envid if dsn is not None and offered else None,
-            dsn.ret if dsn is not None else None,
-            smtputf8=utf8,
-            body_8bit=body_8bit and self.supports("8bitmime"),
-            size=len(message) if self.supports("size") else None,
+        envelope = Envelope(
+            sender, tuple(recipients), len(message), dsn, smtputf8=smtputf8, body_8bit=body_8bit
         )
-        encoding = "utf-8" if utf8 else "ascii"
-
-        def command_args(
-            verb: bytes, prefix: bytes, address: str, options: list[str]
-        ) -> tuple[bytes, ...]:
-            wire = prefix + b"<" + address.encode(encoding) + b">"
-            return (verb, wire, *(option.encode("ascii") for option in options))
-
-        mail = command_args(b"MAIL", b"FROM:", sender, params)
-        rcpts = [
-            command_args(b"RCPT", b"TO:", r.address, rcpt_options(r.orcpt, notify, smtputf8=utf8))
-            for r in recipients
-        ]
+        # Read ahead: the commands are those already sent, built from an equal envelope.
+        group = ahead.group if ahead is not None and ahead.envelope == envelope else None
+        if ahead is not None and group is None:
+            # The server waits in DATA for another message: only closing ends that.
+            client.close()
+            return SendOutcome(
+                SendOutcomeKind.DEFERRED,
+                f"The commands sent ahead to {self.where} were for another message; the "
+                "connection was closed and nothing of this message was sent.",
+                dsn_offered=offered,
+                usable=False,
+            )
+        if group is None:
+            prepared = self._group(envelope)
+            if isinstance(prepared, SendOutcome):
+                return prepared
+            group = prepared
+        mail, rcpts = group.mail, group.rcpts
         if self.supports("pipelining"):
             return await self._send_pipelined(
-                client, sender, recipients, mail, rcpts, message=message, offered=offered,
+                client, group, envelope, ahead, message=message, offered=offered,
                 on_recipient=on_recipient, before_data=before_data, progress=progress,
+                next_envelope=next_envelope,
             )  # fmt: skip
 
         try:
@@ -626,57 +659,123 @@ class SmtpSession:
                 raise
         return await self._data(client, message, offered, tuple(replies), progress)
 
+    def _group(self, envelope: Envelope) -> _Group | SendOutcome:
+        """The envelope's commands, or the outcome of a check that stops it before MAIL."""
+        where = self.where
+        offered = self.supports("dsn")
+        sender, recipients, dsn = envelope.sender, envelope.recipients, envelope.dsn
+        smtputf8 = envelope.smtputf8
+        addresses = [sender, *(a for r in recipients for a in (r.address, r.orcpt))]
+        if not recipients:
+            return SendOutcome(SendOutcomeKind.FAILED, "The message has no recipient.")
+        if (smtputf8 or not all(a.isascii() for a in addresses)) and not self.supports("smtputf8"):
+            error = SmtpUtf8RequiredError(
+                f"The SMTP server {where} does not accept addresses with non-ASCII characters "
+                "before the @ (it does not offer SMTPUTF8).",
+                hint="Use an ASCII address for these people, or send through another server.",
+            )
+            return SendOutcome(SendOutcomeKind.FAILED, str(error), dsn_offered=offered)
+        utf8 = smtputf8 or not all(a.isascii() for a in addresses)
+        limit = self.size_limit
+        if limit is not None and envelope.size > limit:
+            return SendOutcome(
+                SendOutcomeKind.FAILED,
+                f"The message is {_megabytes(envelope.size)}, but the SMTP server {where} "
+                f"takes at most {_megabytes(limit)}. Make it smaller (fewer or smaller "
+                "attachments).",
+                dsn_offered=offered,
+            )
+        notify = dsn.notify if dsn is not None and offered else None
+        params = mail_options(
+            dsn.envid if dsn is not None and offered else None,
+            dsn.ret if dsn is not None else None,
+            smtputf8=utf8,
+            body_8bit=envelope.body_8bit and self.supports("8bitmime"),
+            size=envelope.size if self.supports("size") else None,
+        )
+        encoding = "utf-8" if utf8 else "ascii"
+
+        def command_args(
+            verb: bytes, prefix: bytes, address: str, options: list[str]
+        ) -> tuple[bytes, ...]:
+            wire = prefix + b"<" + address.encode(encoding) + b">"
+            return (verb, wire, *(option.encode("ascii") for option in options))
+
+        try:
+            mail = command_args(b"MAIL", b"FROM:", sender, params)
+            rcpts = tuple(
+                command_args(
+                    b"RCPT", b"TO:", r.address, rcpt_options(r.orcpt, notify, smtputf8=utf8)
+                )
+                for r in recipients
+            )
+        except UnicodeEncodeError as exc:
+            return SendOutcome(
+                SendOutcomeKind.FAILED,
+                f"The envelope cannot be sent: {exc}",
+                dsn_offered=offered,
+                usable=self.is_connected,
+            )
+        lines = [b" ".join(mail), *(b" ".join(rcpt) for rcpt in rcpts), b"DATA"]
+        clean = not any(_CONTROL.search(line) for line in lines)
+        return _Group(mail, rcpts, b"\r\n".join(lines) + b"\r\n", len(lines), clean)
+
     async def _send_pipelined(
         self,
         client: aiosmtplib.SMTP,
-        sender: str,
-        recipients: Sequence[EnvelopeRecipient],
-        mail: tuple[bytes, ...],
-        rcpts: Sequence[tuple[bytes, ...]],
+        group: _Group,
+        envelope: Envelope,
+        ahead: _Ahead | None,
         *,
         message: bytes,
         offered: bool,
         on_recipient: RecipientHook | None,
         before_data: BeforeData | None,
         progress: UploadProgress | None,
+        next_envelope: NextEnvelope | None,
     ) -> SendOutcome:
         """send_envelope's transaction as one group (RFC 2920): MAIL FROM, every RCPT TO and
-        DATA in one write, then their replies in order. `before_data` runs after DATA's 354,
-        before any byte of the message: a failure there, or a 354 where no DATA should be,
-        closes the connection (only the final "." ends the data state, and none is sent)."""
+        DATA in one write, then their replies in order (or those already read with the
+        previous message: `ahead`). `before_data` runs after DATA's 354, before any byte of
+        the message: a failure there, or a 354 where no DATA should be, closes the
+        connection (only the final "." ends the data state, and none is sent)."""
         where = self.where
-        lines = [b" ".join(mail), *(b" ".join(rcpt) for rcpt in rcpts)]
-        if any(_CONTROL.search(line) for line in lines):
+        sender, recipients = envelope.sender, envelope.recipients
+        if not group.clean:
             return SendOutcome(
                 SendOutcomeKind.FAILED,
                 "The envelope cannot be sent: an address or parameter contains a control "
                 "character.",
                 dsn_offered=offered,
             )
-        protocol = client.protocol
-        transport = None if protocol is None else protocol.transport
-        if protocol is None or transport is None:
-            return self._broken(ConnectionLostError(f"Not connected to {where}."), offered, ())
-        timeout = self.timeout
-        reader = _ReplyReader(protocol, transport)
+        commands = group.commands
         responses: list[SMTPResponse] = []
         lost: Exception | None = None
-        try:
-            lines.append(b"DATA\r\n")
-            protocol.write(b"\r\n".join(lines))
-            # One reply per command; a 421 means the server is closing: nothing follows it.
-            for _ in range(len(lines)):
-                response = await reader.next(timeout)
-                responses.append(response)
-                if response.code == 421:
-                    break
-        except Exception as exc:
-            lost = exc
-        finally:
-            # Also when cancelled: aiosmtplib's protocol gets its transport back.
-            in_step = reader.restore()
-        if lost is not None or not in_step or (responses and responses[-1].code == 421):
-            client.close()
+        in_step = True
+        if ahead is not None:
+            responses.extend(ahead.responses)
+        else:
+            protocol = client.protocol
+            transport = None if protocol is None else protocol.transport
+            if protocol is None or transport is None:
+                return self._broken(ConnectionLostError(f"Not connected to {where}."), offered, ())
+            timeout = self.timeout
+            reader = _ReplyReader(protocol, transport)
+            try:
+                protocol.write(group.wire)
+                # One reply per command; a 421 means the server is closing: nothing follows.
+                for _ in range(commands):
+                    response = await reader.next(timeout)
+                    responses.append(response)
+                    if response.code == 421:
+                        break
+            except Exception as exc:
+                lost = exc
+            finally:
+                # Also when cancelled: aiosmtplib's protocol gets its transport back.
+                in_step = reader.restore()
+            if lost is not None or not in_step or (responses and responses[-1].code == 421):
+                client.close()
 
         mail_reply = _reply_of(responses[0]) if responses else None
         replies: list[tuple[str, SmtpReply]] = []
@@ -688,11 +787,11 @@ class SmtpSession:
             for address, reply in replies:
                 await on_recipient(address, reply)
         if mail_reply is not None and mail_reply.code != 250:
-            await self._end_group(responses, len(lines))
+            await self._end_group(responses, commands)
             return self._sender_refused(sender, mail_reply, offered)
         if lost is not None:
             return self._broken(lost, offered, replies)
-        if len(responses) < len(lines):  # a 421 to a RCPT TO
+        if len(responses) < commands:  # a 421 to a RCPT TO
             return self._closing(replies[-1][1], replies, offered)
         if not in_step:
             return SendOutcome(
@@ -703,7 +802,7 @@ class SmtpSession:
             )  # fmt: skip
         if not any(r.code in (250, 251) for _a, r in replies):
             # The server must refuse DATA then (503 or 554); the transaction is reset.
-            await self._end_group(responses, len(lines))
+            await self._end_group(responses, commands)
             return self._all_refused(replies, offered)
         data_reply = _reply_of(responses[-1])
         if data_reply.code != 354:
@@ -715,7 +814,9 @@ class SmtpSession:
             except Exception:
                 client.close()
                 raise
-        return await self._upload(client, message, offered, tuple(replies), progress)
+        return await self._upload(
+            client, message, offered, tuple(replies), progress, next_envelope=next_envelope
+        )
 
     async def _end_group(self, responses: Sequence[SMTPResponse], commands: int) -> None:
         """After a group that sends no message: RSET, unless DATA was answered with 354
@@ -800,20 +901,32 @@ class SmtpSession:
         offered: bool,
         replies: tuple[tuple[str, SmtpReply], ...],
         progress: UploadProgress | None,
+        *,
+        next_envelope: NextEnvelope | None = None,
     ) -> SendOutcome:
-        """After DATA's 354: the message, the final ".", the server's verdict."""
+        """After DATA's 354: the message, the final ".", the server's verdict (and, with
+        `next_envelope`, the next transaction's group sent and read ahead)."""
         where = self.where
         payload = dot_stuffed(message)
         total = len(payload)
         allowed = data_timeout(total, self.timeout)
         protocol = client.protocol
+        reader: _ReplyReader | None = None
+        following: tuple[Envelope, _Group] | None = None
         try:
             if protocol is None:
                 raise ConnectionLostError(f"Not connected to {where}.")
             if total <= _CHUNK:
-                # One write with the final ".": a write refused here sent nothing at all; once
-                # it is taken, the server may get the whole message.
-                protocol.write(payload + b".\r\n")
+                if next_envelope is not None and protocol.transport is not None:
+                    following = self._following(next_envelope)
+                if following is not None:
+                    assert protocol.transport is not None
+                    reader = _ReplyReader(protocol, protocol.transport)
+                    protocol.write(payload + b".\r\n" + following[1].wire)
+                else:
+                    # One write with the final ".": a write refused here sent nothing at
+                    # all; once it is taken, the server may get the whole message.
+                    protocol.write(payload + b".\r\n")
                 if progress is not None:
                     progress(total, total)
             else:
@@ -831,6 +944,8 @@ class SmtpSession:
                     raise ConnectionLostError(f"{where} closed the connection")
                 protocol.write(b".\r\n")
         except Exception as exc:
+            if reader is not None:
+                reader.restore()
             client.close()
             detail = "it took too long" if isinstance(exc, TimeoutError) else str(exc)
             return SendOutcome(
@@ -844,7 +959,14 @@ class SmtpSession:
             )
         # The final "." is out: from here on the server may have taken the message.
         try:
-            response = await protocol.read_response(timeout=allowed)
+            if reader is not None:
+                try:
+                    response = await reader.next(allowed)
+                except BaseException:
+                    reader.restore()
+                    raise
+            else:
+                response = await protocol.read_response(timeout=allowed)
         except Exception as exc:
             client.close()
             detail = (
@@ -859,6 +981,9 @@ class SmtpSession:
                 offered,
                 usable=False,
             )
+        if reader is not None:
+            assert following is not None
+            await self._read_ahead(client, reader, *following, closing=response.code == 421)
         reply = _reply_of(response)
         if reply.code == 250:
             return SendOutcome(
@@ -872,6 +997,51 @@ class SmtpSession:
             offered,
             usable=self.is_connected,
         )
+
+    def _following(self, next_envelope: NextEnvelope) -> tuple[Envelope, _Group] | None:
+        """The next transaction's group to send ahead, if the caller has one that passes
+        the checks made before MAIL FROM (else it goes on its own, as usual)."""
+        if not self.supports("pipelining"):
+            return None
+        envelope = next_envelope()
+        if envelope is None:
+            return None
+        group = self._group(envelope)
+        if isinstance(group, SendOutcome) or not group.clean:
+            return None
+        return envelope, group
+
+    async def _read_ahead(
+        self,
+        client: aiosmtplib.SMTP,
+        reader: _ReplyReader,
+        envelope: Envelope,
+        group: _Group,
+        *,
+        closing: bool,
+    ) -> None:
+        """After the final "."'s reply: the replies to the group sent ahead, kept for the
+        next send_envelope. Anything unusual closes the connection (that message then goes
+        from the start over a new one; nothing of it was sent)."""
+        responses: list[SMTPResponse] = []
+        complete = False
+        try:
+            if not closing:
+                for _ in range(group.commands):
+                    response = await reader.next(self.timeout)
+                    responses.append(response)
+                    if response.code == 421:
+                        break
+                else:
+                    complete = True
+        except Exception as exc:
+            log.debug("SMTP %s: replies to the commands sent ahead: %s", self.where, exc)
+        finally:
+            # Also when cancelled: never leave the server waiting in DATA on an open line.
+            if reader.restore() and complete:
+                self._ahead = _Ahead(envelope, group, tuple(responses))
+            else:
+                client.close()
 
     def _broken(
         self,
@@ -910,6 +1080,11 @@ class SmtpSession:
         if self._smtp is None:
             return
         client, self._smtp = self._smtp, None
+        if self._ahead is not None:
+            # The server waits in DATA for a message that will not come: just close.
+            self._ahead = None
+            client.close()
+            return
         try:
             if client.is_connected:
                 await client.quit()
@@ -919,6 +1094,7 @@ class SmtpSession:
             client.close()
 
     def abort(self) -> None:
+        self._ahead = None
         if self._smtp is not None:
             self._smtp.close()
             self._smtp = None

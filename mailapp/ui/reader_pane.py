@@ -260,6 +260,13 @@ class ReaderPane(QStackedWidget):
         else:
             self.remote_bar.hide()
         self.attachments.set_attachments(message.listed_attachments)
+        # A message shown from the outbox's copy (id 0) is not in the store yet: its parts
+        # can be saved once the Sent copy is synced.
+        stored = message.id != 0
+        self.attachments.setEnabled(stored)
+        self.attachments.setToolTip(
+            "" if stored else self.tr("The attachments can be saved once the Sent copy is synced.")
+        )
         self.browser.show_message(message, self.remote_images)
         self.setCurrentWidget(self.page)
         if message.unread and self.engine is not None:

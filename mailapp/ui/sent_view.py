@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTextBrowser,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -51,6 +50,7 @@ from mailapp.ui.background_task import BackgroundTask, failure
 from mailapp.ui.delivery_column import delivery_data, untracked_data
 from mailapp.ui.delivery_panel import DeliveryPanel, ReportViewer, format_time
 from mailapp.ui.error_hook import describe
+from mailapp.ui.reader_pane import ReaderPane
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 OUTBOX_ID_ROLE = Qt.ItemDataRole.UserRole + 41  # the row's outbox id (None: not tracked)
@@ -223,10 +223,9 @@ class SentView(QWidget):
         self.panel = DeliveryPanel(self)
         self.panel.report_requested.connect(self.open_report)
         self.panel.resized.connect(self._fit_panel)
-        self.body = QTextBrowser(self)
+        # The message itself as the reader shows mail: headers, sanitised HTML, attachments.
+        self.body = ReaderPane(self, engine=engine)
         self.body.setObjectName("sentBody")
-        self.body.setAccessibleName(_tr("Message text"))
-        self.body.setOpenLinks(False)
         self.placeholder = QLabel(_tr("Select a sent message to see what became of it."), self)
         self.placeholder.setObjectName("sentPlaceholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -385,7 +384,7 @@ class SentView(QWidget):
     def _clear_reader(self) -> None:
         self._loader.cancel()
         self.panel.set_status(None)
-        self.body.clear()
+        self.body.show_placeholder()
         self.reader_stack.setCurrentWidget(self.placeholder)
 
     def _load(self, key: str, *, with_body: bool) -> None:
@@ -413,7 +412,7 @@ class SentView(QWidget):
             exc = failure(task)
             if exc is not None:
                 self.panel.set_status(None)
-                self.body.setPlainText(describe(exc))
+                self.body.show_plain_text(describe(exc))
                 self.reader_stack.setCurrentIndex(1)
                 return
             status, message = task.result()
@@ -422,7 +421,7 @@ class SentView(QWidget):
             else:
                 self.panel.set_status(status)
             if message is not None:
-                self.body.setPlainText(message.text)
+                self.body.display(message)
             self.reader_stack.setCurrentIndex(1)
             self._fit_panel()
             self.selection_loaded.emit()

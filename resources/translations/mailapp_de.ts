@@ -1648,12 +1648,12 @@
         <translation>%1 wartet im Postausgang: %2</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="474" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="483" />
         <source>1 new message in %1</source>
         <translation>1 neue Nachricht in %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/engine_runner.py" line="476" />
+        <location filename="../../mailapp/ui/engine_runner.py" line="485" />
         <source>%2 new messages in %1</source>
         <translation>%2 neue Nachrichten in %1</translation>
     </message>
@@ -1745,72 +1745,72 @@
 <context>
     <name>FormatBar</name>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="145" />
+        <location filename="../../mailapp/ui/html_editor.py" line="199" />
         <source>Text formatting</source>
         <translation>Textformatierung</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="150" />
+        <location filename="../../mailapp/ui/html_editor.py" line="204" />
         <source>Bold</source>
         <translation>Fett</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="150" />
+        <location filename="../../mailapp/ui/html_editor.py" line="204" />
         <source>B</source>
         <translation>F</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="152" />
+        <location filename="../../mailapp/ui/html_editor.py" line="206" />
         <source>Italic</source>
         <translation>Kursiv</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="152" />
+        <location filename="../../mailapp/ui/html_editor.py" line="206" />
         <source>I</source>
         <translation>K</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="155" />
+        <location filename="../../mailapp/ui/html_editor.py" line="209" />
         <source>Bulleted list</source>
         <translation>Aufzählung</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="155" />
+        <location filename="../../mailapp/ui/html_editor.py" line="209" />
         <source>• List</source>
         <translation>• Liste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="158" />
+        <location filename="../../mailapp/ui/html_editor.py" line="212" />
         <source>Numbered list</source>
         <translation>Nummerierte Liste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="158" />
+        <location filename="../../mailapp/ui/html_editor.py" line="212" />
         <source>1. List</source>
         <translation>1. Liste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="160" />
+        <location filename="../../mailapp/ui/html_editor.py" line="214" />
         <source>Link…</source>
         <translation>Link…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="162" />
+        <location filename="../../mailapp/ui/html_editor.py" line="216" />
         <source>Remove formatting</source>
         <translation>Formatierung entfernen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="162" />
+        <location filename="../../mailapp/ui/html_editor.py" line="216" />
         <source>Clear</source>
         <translation>Entfernen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="243" />
+        <location filename="../../mailapp/ui/html_editor.py" line="297" />
         <source>Insert Link</source>
         <translation>Link einfügen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/html_editor.py" line="244" />
+        <location filename="../../mailapp/ui/html_editor.py" line="298" />
         <source>Link target (https://…, mailto:…):</source>
         <translation>Linkziel (https://…, mailto:…):</translation>
     </message>
@@ -2126,185 +2126,185 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="76" />
+        <location filename="../../mailapp/ui/main_window.py" line="83" />
         <source>mailapp</source>
         <translation>mailapp</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="77" />
+        <location filename="../../mailapp/ui/main_window.py" line="84" />
         <source>mailapp main window</source>
         <translation>mailapp-Hauptfenster</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="152" />
-        <location filename="../../mailapp/ui/main_window.py" line="154" />
+        <location filename="../../mailapp/ui/main_window.py" line="159" />
+        <location filename="../../mailapp/ui/main_window.py" line="161" />
         <source>Main toolbar</source>
         <translation>Hauptsymbolleiste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="167" />
+        <location filename="../../mailapp/ui/main_window.py" line="174" />
         <source>Menu bar</source>
         <translation>Menüleiste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="169" />
+        <location filename="../../mailapp/ui/main_window.py" line="176" />
         <source>&amp;File</source>
         <translation>&amp;Datei</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="170" />
+        <location filename="../../mailapp/ui/main_window.py" line="177" />
         <source>&amp;Edit</source>
         <translation>&amp;Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="171" />
+        <location filename="../../mailapp/ui/main_window.py" line="178" />
         <source>&amp;View</source>
         <translation>&amp;Ansicht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="172" />
+        <location filename="../../mailapp/ui/main_window.py" line="179" />
         <source>&amp;Message</source>
         <translation>&amp;Nachricht</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="181" />
+        <location filename="../../mailapp/ui/main_window.py" line="188" />
         <source>&amp;Help</source>
         <translation>&amp;Hilfe</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="196" />
+        <location filename="../../mailapp/ui/main_window.py" line="203" />
         <source>Account &amp;Settings…</source>
         <translation>Konten-&amp;Einstellungen…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="281" />
+        <location filename="../../mailapp/ui/main_window.py" line="288" />
         <source>Account %1 added.</source>
         <translation>Konto %1 hinzugefügt.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="363" />
+        <location filename="../../mailapp/ui/main_window.py" line="370" />
         <source>add an account first</source>
         <translation>zuerst ein Konto hinzufügen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="367" />
-        <location filename="../../mailapp/ui/main_window.py" line="596" />
+        <location filename="../../mailapp/ui/main_window.py" line="374" />
+        <location filename="../../mailapp/ui/main_window.py" line="630" />
         <source>select a message first</source>
         <translation>zuerst eine Nachricht auswählen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="403" />
+        <location filename="../../mailapp/ui/main_window.py" line="410" />
         <source>Choose a folder</source>
         <translation>Wählen Sie einen Ordner</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="405" />
+        <location filename="../../mailapp/ui/main_window.py" line="412" />
         <source>Nothing waiting to be sent</source>
         <translation>Nichts wartet auf den Versand</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="408" />
+        <location filename="../../mailapp/ui/main_window.py" line="415" />
         <source>Not downloaded yet: Get Mail fetches this folder.</source>
         <translation>Noch nicht heruntergeladen: Nachrichten abrufen lädt diesen Ordner.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="411" />
-        <location filename="../../mailapp/ui/main_window.py" line="462" />
+        <location filename="../../mailapp/ui/main_window.py" line="418" />
+        <location filename="../../mailapp/ui/main_window.py" line="469" />
         <source>No messages</source>
         <translation>Keine Nachrichten</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="448" />
+        <location filename="../../mailapp/ui/main_window.py" line="455" />
         <source>No message in any folder matches.</source>
         <translation>Keine Nachricht in irgendeinem Ordner passt.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="590" />
+        <location filename="../../mailapp/ui/main_window.py" line="624" />
         <source>Getting mail…</source>
         <translation>Nachrichten werden abgerufen…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="598" />
+        <location filename="../../mailapp/ui/main_window.py" line="632" />
         <source>the message is in Junk already</source>
         <translation>die Nachricht ist schon in Junk</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="601" />
+        <location filename="../../mailapp/ui/main_window.py" line="635" />
         <source>this account has no Junk folder</source>
         <translation>dieses Konto hat keinen Junk-Ordner</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="613" />
+        <location filename="../../mailapp/ui/main_window.py" line="647" />
         <source>This account has no Junk folder.</source>
         <translation>Dieses Konto hat keinen Junk-Ordner.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="621" />
+        <location filename="../../mailapp/ui/main_window.py" line="659" />
         <source>1 message moved to %2.</source>
         <translation>1 Nachricht nach %2 verschoben.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="623" />
+        <location filename="../../mailapp/ui/main_window.py" line="661" />
         <source>%1 messages moved to %2.</source>
         <translation>%1 Nachrichten nach %2 verschoben.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="662" />
+        <location filename="../../mailapp/ui/main_window.py" line="700" />
         <source>This message cannot be read.</source>
         <translation>Diese Nachricht kann nicht gelesen werden.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="709" />
+        <location filename="../../mailapp/ui/main_window.py" line="752" />
         <source>-------- Forwarded Message --------</source>
         <translation>-------- Weitergeleitete Nachricht --------</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="710" />
+        <location filename="../../mailapp/ui/main_window.py" line="753" />
         <source>Subject</source>
         <translation>Betreff</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="711" />
+        <location filename="../../mailapp/ui/main_window.py" line="754" />
         <source>Date</source>
         <translation>Datum</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="712" />
+        <location filename="../../mailapp/ui/main_window.py" line="755" />
         <source>From</source>
         <translation>Von</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="713" />
+        <location filename="../../mailapp/ui/main_window.py" line="756" />
         <source>To</source>
         <translation>An</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="714" />
+        <location filename="../../mailapp/ui/main_window.py" line="757" />
         <source>Cc</source>
         <translation>CC</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="723" />
+        <location filename="../../mailapp/ui/main_window.py" line="766" />
         <source>On %1, %2 wrote:</source>
         <translation>Am %1 schrieb %2:</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="724" />
+        <location filename="../../mailapp/ui/main_window.py" line="767" />
         <source>%1 wrote:</source>
         <translation>%1 schrieb:</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="823" />
+        <location filename="../../mailapp/ui/main_window.py" line="866" />
         <source>&amp;Retry</source>
         <translation>&amp;Wiederholen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="877" />
+        <location filename="../../mailapp/ui/main_window.py" line="920" />
         <source>About mailapp</source>
         <translation>Über mailapp</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/main_window.py" line="880" />
+        <location filename="../../mailapp/ui/main_window.py" line="923" />
         <source>&lt;b&gt;mailapp&lt;/b&gt;&lt;br&gt;An email client that tells you whether your mail arrived.</source>
         <translation>&lt;b&gt;mailapp&lt;/b&gt;&lt;br&gt;Ein E-Mail-Programm, das Ihnen sagt, ob Ihre Nachrichten angekommen sind.</translation>
     </message>
@@ -2384,12 +2384,12 @@
 <context>
     <name>MessageListView</name>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="660" />
+        <location filename="../../mailapp/ui/message_list.py" line="662" />
         <source>Message list</source>
         <translation>Nachrichtenliste</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="693" />
+        <location filename="../../mailapp/ui/message_list.py" line="695" />
         <source>No messages</source>
         <translation>Keine Nachrichten</translation>
     </message>
@@ -2862,47 +2862,52 @@
         <translation>Keine Nachricht ausgewählt</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="275" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="268" />
+        <source>The attachments can be saved once the Sent copy is synced.</source>
+        <translation>Die Anhänge lassen sich speichern, sobald die Kopie in „Gesendet“ abgeglichen ist.</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/reader_pane.py" line="282" />
         <source>⚠ A link shows “%1” but leads to %2. Check before you click.</source>
         <translation>⚠ Ein Link zeigt „%1“, führt aber zu %2. Prüfen Sie ihn, bevor Sie klicken.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="280" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="287" />
         <source>(%1 such links)</source>
         <translation>(%1 solche Links)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="373" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="380" />
         <source>Save Attachment</source>
         <translation>Anhang speichern</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="391" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="398" />
         <source>Save All Attachments In</source>
         <translation>Alle Anhänge speichern in</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="405" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="412" />
         <source>Saved %1</source>
         <translation>%1 gespeichert</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="410" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="417" />
         <source>Saved %1 attachments in %2</source>
         <translation>%1 Anhänge in %2 gespeichert</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="421" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="428" />
         <source>%1 could run a program, so it is not opened from here. Save it and open it yourself if you trust it.</source>
         <translation>%1 könnte ein Programm ausführen und wird daher nicht von hier geöffnet. Speichern Sie die Datei und öffnen Sie sie selbst, wenn Sie ihr vertrauen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="445" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="452" />
         <source>Open a Suspicious Link?</source>
         <translation>Verdächtigen Link öffnen?</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/reader_pane.py" line="447" />
+        <location filename="../../mailapp/ui/reader_pane.py" line="454" />
         <source>The link text shows %1, but it leads to %2.</source>
         <translation>Der Linktext zeigt %1, aber er führt zu %2.</translation>
     </message>
@@ -3004,22 +3009,22 @@
 <context>
     <name>SearchScope</name>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="634" />
+        <location filename="../../mailapp/ui/message_list.py" line="636" />
         <source>Search in</source>
         <translation>Suchen in</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="635" />
+        <location filename="../../mailapp/ui/message_list.py" line="637" />
         <source>Search the shown folder, or all folders of all accounts</source>
         <translation>Den angezeigten Ordner durchsuchen oder alle Ordner aller Konten</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="636" />
+        <location filename="../../mailapp/ui/message_list.py" line="638" />
         <source>This folder</source>
         <translation>Dieser Ordner</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/message_list.py" line="637" />
+        <location filename="../../mailapp/ui/message_list.py" line="639" />
         <source>All folders</source>
         <translation>Alle Ordner</translation>
     </message>
@@ -3081,17 +3086,12 @@
         <translation>Noch nichts gesendet. Gesendete Nachrichten erscheinen hier, mit dem, was aus jeder geworden ist: zugestellt, verzögert, fehlgeschlagen oder gelesen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="228" />
-        <source>Message text</source>
-        <translation>Nachrichtentext</translation>
-    </message>
-    <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="230" />
+        <location filename="../../mailapp/ui/sent_view.py" line="229" />
         <source>Select a sent message to see what became of it.</source>
         <translation>Wählen Sie eine gesendete Nachricht, um zu sehen, was aus ihr geworden ist.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/sent_view.py" line="451" />
+        <location filename="../../mailapp/ui/sent_view.py" line="450" />
         <source>The original report cannot be shown: %1</source>
         <translation>Der Originalbericht kann nicht angezeigt werden: %1</translation>
     </message>

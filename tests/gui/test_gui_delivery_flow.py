@@ -196,7 +196,7 @@ def test_sent_message_becomes_delivered_when_the_dsn_arrives(
     assert row.evidence.endswith(", 2.0.0")
     assert row.line.text() == row.evidence
     assert not row.advice.isVisibleTo(view)  # nothing to do
-    assert "Did this arrive?" in view.body.toPlainText()
+    assert "Did this arrive?" in view.body.browser.toPlainText()
 
     # The timeline: the SMTP acceptance, then the DSN, newest first; the report one click away.
     qtbot.mouseClick(row.toggle, LEFT)

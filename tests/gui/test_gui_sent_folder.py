@@ -143,7 +143,7 @@ def test_sent_folder_lists_other_programs_messages_and_answers_from_it(
         assert view.model.index(row, SentModel.TO).data().startswith("Carol <carol@example.org>")
         assert not actions["reply"].isEnabled()  # nothing selected yet
         assert view.select_message(phone_mid)
-        await until(lambda: "station" in view.body.toPlainText())
+        await until(lambda: "station" in view.body.browser.toPlainText())
         assert view.panel.title.text() == "Delivery: Not tracked"
         assert "no per-recipient delivery tracking" in view.panel.notes.text()
         assert view.panel.rows == []

@@ -4,6 +4,7 @@ to build_fetch, and it raises what build_fetch raises for malformed data."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -11,13 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailapp.core.errors import LimitExceededError, ParseError
-from mailapp.engine.sync.convert import header_values, new_message
+from mailapp.engine.sync.convert import _date_epoch, _internal_epoch, header_values, new_message
 from mailapp.protocols.imap import (
     FetchResponse,
     PreparedFetch,
     Response,
     ResponseFramer,
     ResponseParser,
+    parse_header_date,
+    parse_internaldate,
 )
 from mailapp.store.messages import row_values
 
@@ -353,3 +356,29 @@ def test_unusual_answers_are_left_to_the_general_path(old: bytes, new: bytes) ->
     assert old in TYPICAL
     result = _compare(TYPICAL.replace(old, new))
     assert isinstance(result, FetchResponse)
+
+
+# --- the two date forms read without a datetime --------------------------------------------
+
+DAY = st.sampled_from([b"1", b"01", b"28", b"29", b"30", b"31", b"00", b"32", b"7"])
+MONTH = st.sampled_from([b"Jan", b"feb", b"FEB", b"Dec", b"Foo", b"Sep"])
+YEAR = st.sampled_from([b"1969", b"1970", b"2000", b"2023", b"2024", b"2100", b"9999", b"0000"])
+CLOCK = st.sampled_from([b"00:00:00", b"23:59:59", b"24:00:00", b"12:60:00", b"12:00:60"])
+ZONE = st.sampled_from([b"+0000", b"-0000", b"+0100", b"-0930", b"+2359", b"+2400", b"-9999"])
+
+
+LEAD = st.sampled_from([b"", b" ", b"Mon, ", b"\xd9\xa1"])  # the last an Arabic-Indic 1
+
+
+@settings(max_examples=1000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.tuples(DAY, MONTH, YEAR, CLOCK, ZONE, LEAD))
+def test_quick_epochs_are_the_datetime_ones(parts: tuple[bytes, ...]) -> None:
+    day, month, year, clock, zone, lead = parts
+    internal = lead + b"-".join((day, month, year)) + b" " + clock + b" " + zone
+    moment = parse_internaldate(internal.decode("utf-8", "surrogateescape"))
+    assert _internal_epoch(internal) == (None if moment is None else int(moment.timestamp()))
+    date = lead + b" ".join((day, month, year, clock, zone))
+    parsed = parse_header_date(date)
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    assert _date_epoch(date) == (None if parsed is None else int(parsed.timestamp()))

@@ -16,6 +16,7 @@ from mailapp.protocols.imap import (
     Address,
     BodyStructure,
     FetchResponse,
+    HeaderFetchItems,
     Multipart,
     PreparedFetch,
     build_fetch,
@@ -220,7 +221,7 @@ def _address_values(value: Any) -> list[list[Any]]:
     return value
 
 
-def _address_text(addresses: list[list[Any]]) -> str:
+def _address_text(addresses: Iterable[list[Any]]) -> str:
     """address_list over the raw address tokens."""
     texts = []
     for name, _adl, mailbox, host in addresses:
@@ -349,8 +350,102 @@ def _has_attachment_tokens(value: Any) -> bool:
     return found
 
 
+def _has_attachment_checked(value: list[Any]) -> bool:
+    """_has_attachment_tokens over a BODYSTRUCTURE the lexer's expressions have read
+    (HeaderFetchItems.body_checked): only what they leave open is checked here, the lines
+    count where the general builder expects one and message/* parts."""
+    found = False
+    for node in value if value[0].__class__ is list else (value,):
+        if node.__class__ is not list:
+            break  # a multipart's own fields follow its parts
+        major = node[0].lower()
+        # The expressions allow a lines count on any part: a text part without one, or
+        # another part with one, is not what the general builder reads (nor message/*).
+        if len(node) != (12 if major == b"text" else 11) or major == b"message":
+            raise _Unusual
+        if found:
+            continue
+        disposition = node[-3]
+        if disposition is not None and disposition[0].lower() == b"attachment":
+            found = True
+        elif major not in _NOT_FILE_BYTES:
+            name = _param_value(None if disposition is None else disposition[1], b"filename")
+            if name is None:
+                name = _param_value(node[2], b"name")
+            if name is not None and decode_encoded_words(name):
+                found = True
+    return found
+
+
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+# The seconds since the epoch of the two date forms every header sync reads thousands of
+# times, computed without a datetime: INTERNALDATE "01-Jan-2023 01:03:30 +0000" and the
+# common Date "Sun, 01 Jan 2023 03:03:30 +0200" (the expressions of parse_internaldate and
+# parse_header_date's quick form, in ASCII). Anything else, or a value the datetime would
+# refuse, goes to those functions, so the answer is theirs in every case.
+_INTERNAL_QUICK = re.compile(
+    rb" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"
+)
+_DATE_QUICK = re.compile(
+    rb"(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) ([1-9]\d{3}) (\d{2}):(\d{2}):(\d{2}) "
+    rb"([+-])(\d{2})(\d{2})"
+)
+_MONTH_NUMBERS = {
+    name: number
+    for number, name in enumerate(b"jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)
+}
+_EPOCH_ORDINAL = datetime(1970, 1, 1).toordinal()
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_seconds(year: bytes, month_name: bytes, day: bytes) -> int | None:
+    """Seconds from the epoch to the day's midnight UTC; None for no such day."""
+    month = _MONTH_NUMBERS.get(month_name.lower())
+    if month is None:
+        return None
+    try:
+        ordinal = datetime(int(year), month, int(day)).toordinal()
+    except ValueError:
+        return None
+    return (ordinal - _EPOCH_ORDINAL) * 86400
+
+
+def _quick_epoch(m: re.Match[bytes]) -> int | None:
+    """int(datetime(...).timestamp()) of a _INTERNAL_QUICK or _DATE_QUICK match, or None
+    where that datetime (or its zone) would not exist."""
+    day, month_name, year, hour, minute, second, sign, zone_h, zone_m = m.groups()
+    midnight = _day_seconds(year, month_name, day)
+    offset = int(zone_h) * 60 + int(zone_m)
+    h, mi, sec = int(hour), int(minute), int(second)
+    if midnight is None or offset >= 1440 or h > 23 or mi > 59 or sec > 59:
+        return None
+    if sign == b"-":
+        offset = -offset
+    return midnight + h * 3600 + mi * 60 + sec - offset * 60
+
+
+def _internal_epoch(raw: bytes) -> int | None:
+    """_epoch(parse_internaldate(...)) of an INTERNALDATE's bytes; None if unreadable."""
+    m = _INTERNAL_QUICK.fullmatch(raw)
+    quick = None if m is None else _quick_epoch(m)
+    if quick is not None:
+        return quick
+    moment = parse_internaldate(raw.decode("utf-8", "surrogateescape"))
+    return None if moment is None else _epoch(moment)
+
+
+def _date_epoch(raw: bytes) -> int | None:
+    """The epoch of parse_header_date(raw) (a naive result read as UTC), None if unreadable."""
+    m = _DATE_QUICK.fullmatch(raw)
+    if m is not None and not (m[7] == b"-" and m[8] == b"00" and m[9] == b"00"):
+        quick = _quick_epoch(m)
+        if quick is not None:
+            return quick
+    parsed = parse_header_date(raw)
+    return None if parsed is None else _epoch(_aware(parsed) or parsed)
 
 
 def header_values(seq: int, items: Any, raw: bytes) -> FetchResponse | PreparedFetch:
@@ -365,6 +460,8 @@ def header_values(seq: int, items: Any, raw: bytes) -> FetchResponse | PreparedF
 
 
 def _header_values(seq: int, items: Any, raw: bytes) -> PreparedFetch:
+    if items.__class__ is HeaderFetchItems:
+        return _checked_values(seq, items, raw)
     if items.__class__ is not list or len(items) % 2:
         raise _Unusual
     uid = flags = size = internal = envelope = structure = modseq = None
@@ -400,7 +497,6 @@ def _header_values(seq: int, items: Any, raw: bytes) -> PreparedFetch:
     for f in flags:
         if f.__class__ is not str:
             raise _Unusual
-    bits, keywords = _flags_from_imap(tuple(flags))
     modseq_number = None
     if modseq is not None:
         if modseq.__class__ is not list or len(modseq) != 1:
@@ -409,31 +505,94 @@ def _header_values(seq: int, items: Any, raw: bytes) -> PreparedFetch:
     size_number = 0 if size is None else _number(size)
     if internal.__class__ is not bytes:
         raise _Unusual
-    moment = parse_internaldate(internal.decode("utf-8", "surrogateescape"))
-    if moment is None:
+    internal_epoch = _internal_epoch(internal)
+    if internal_epoch is None:
         raise _Unusual  # the general path stamps it with the current time
-    internal_epoch = _epoch(moment)
     has_file = False if structure is None else _has_attachment_tokens(structure)
     # ENVELOPE, checked as build_envelope would (every address list, used or not).
     if envelope.__class__ is not list or len(envelope) < 10:
         raise _Unusual
-    date = _nbytes(envelope[0])
-    subject = _nbytes(envelope[1])
-    from_ = _address_values(envelope[2])
+    _nbytes(envelope[0])
+    _nbytes(envelope[1])
+    _address_values(envelope[2])
     if envelope[3] != envelope[2]:
         _address_values(envelope[3])
     if envelope[4] != envelope[2]:
         _address_values(envelope[4])
-    to = _address_values(envelope[5])
-    cc = _address_values(envelope[6])
+    _address_values(envelope[5])
+    _address_values(envelope[6])
     _address_values(envelope[7])
-    message_ids = _ids(_nbytes(envelope[9]))
-    parents = _ids(_nbytes(envelope[8]))
-    date_epoch = internal_epoch
-    if date is not None:
-        parsed = parse_header_date(date)
-        if parsed is not None:
-            date_epoch = _epoch(_aware(parsed) or parsed)
+    _nbytes(envelope[8])
+    _nbytes(envelope[9])
+    return _row(
+        seq,
+        raw,
+        uid_number=uid_number,
+        modseq_number=modseq_number,
+        flags=flags,
+        size_number=size_number,
+        internal_epoch=internal_epoch,
+        envelope=envelope,
+        has_file=has_file,
+        refs=refs,
+    )
+
+
+def _checked_values(seq: int, items: HeaderFetchItems, raw: bytes) -> PreparedFetch:
+    """_header_values over header_fetch_items' answer, whose shape the lexer has checked."""
+    flags = items[3]
+    if None in flags:
+        raise _Unusual  # an atom NIL among the flags
+    internal_epoch = _internal_epoch(items[7])
+    if internal_epoch is None:
+        raise _Unusual
+    if len(items) == 16:
+        modseq_number: int | None = int(items[9][0])
+        envelope, structure, refs = items[11], items[13], items[15]
+    else:
+        modseq_number = None
+        envelope, structure, refs = items[9], items[11], items[13]
+    if items.body_checked:
+        has_file = _has_attachment_checked(structure)
+    else:
+        has_file = _has_attachment_tokens(structure)
+    return _row(
+        seq,
+        raw,
+        uid_number=int(items[1]),
+        modseq_number=modseq_number,
+        flags=flags,
+        size_number=int(items[5]),
+        internal_epoch=internal_epoch,
+        envelope=envelope,
+        has_file=has_file,
+        refs=refs,
+    )
+
+
+def _row(
+    seq: int,
+    raw: bytes,
+    *,
+    uid_number: int,
+    modseq_number: int | None,
+    flags: list[str],
+    size_number: int,
+    internal_epoch: int,
+    envelope: list[Any],
+    has_file: bool,
+    refs: bytes | None,
+) -> PreparedFetch:
+    """The PreparedFetch of checked values (the envelope's too)."""
+    bits, keywords = _flags_from_imap(tuple(flags))
+    date = envelope[0]
+    subject = envelope[1]
+    from_ = envelope[2] or ()
+    message_ids = _ids(envelope[9])
+    parents = _ids(envelope[8])
+    date_epoch = None if date is None else _date_epoch(date)
+    if date_epoch is None:
+        date_epoch = internal_epoch
     from_name = from_addr = ""
     if from_:
         name, _adl, mailbox, host = from_[0]
@@ -460,8 +619,8 @@ def _header_values(seq: int, items: Any, raw: bytes) -> PreparedFetch:
         subject_text,
         from_name,
         from_addr,
-        _address_text(to),
-        _address_text(cc),
+        _address_text(envelope[5] or ()),
+        _address_text(envelope[6] or ()),
         int(has_file),
         None,
         "",

@@ -21,7 +21,7 @@ from mailapp.protocols.imap.framer import (
     DEFAULT_MAX_RESPONSE_SIZE,
     ResponseFramer,
 )
-from mailapp.protocols.imap.lexer import DEFAULT_MAX_DEPTH
+from mailapp.protocols.imap.lexer import DEFAULT_MAX_DEPTH, HeaderFetchItems
 from mailapp.protocols.imap.parser import ResponseParser, decode_name, parse_many, parse_response
 from mailapp.protocols.imap.sequence import MAX_UID, SequenceSet, compress_uids, split_uid_sets
 from mailapp.protocols.imap.types import (
@@ -102,6 +102,7 @@ __all__ = [
     "FetchPreparer",
     "FetchResponse",
     "FlagsResponse",
+    "HeaderFetchItems",
     "HighestModseqCode",
     "IdResponse",
     "ListResponse",

@@ -18,7 +18,14 @@ from typing import Any
 from mailapp.core.errors import LimitExceededError, ParseError
 from mailapp.protocols.imap.framer import find_literal
 
-__all__ = ["DEFAULT_MAX_DEPTH", "freeze", "header_fetch_items", "tokenize", "unquote"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "HeaderFetchItems",
+    "freeze",
+    "header_fetch_items",
+    "tokenize",
+    "unquote",
+]
 
 DEFAULT_MAX_DEPTH = 128
 
@@ -203,8 +210,9 @@ def _regex_segment(
 # A bulk header sync gets thousands of answers of one shape:
 #   (UID n FLAGS (...) RFC822.SIZE n INTERNALDATE "..." [MODSEQ (n)] ENVELOPE (...)
 #    BODYSTRUCTURE (...) BODY[HEADER.FIELDS (REFERENCES)] {n}CRLF<literal>)CRLF
-# One regular expression takes the whole fixed part (ENVELOPE included) in C; only the
-# BODYSTRUCTURE, which nests, goes through _fast_segment. Anything else in the least (other
+# One regular expression takes the whole fixed part (ENVELOPE included) in C; the
+# BODYSTRUCTURE, which nests, is read by _body_structure's expressions when it has one of the
+# common shapes, else by _fast_segment. Anything else in the least (other
 # order or items, NIL in another case, escapes, extra spaces, a literal elsewhere) does not
 # match, and the caller tokenizes as usual: the result, when there is one, is exactly what
 # tokenize gives.
@@ -245,6 +253,138 @@ _HEADER_FETCH = re.compile(
 _REFERENCES_ITEM = "BODY[HEADER.FIELDS (REFERENCES)]"
 
 
+class HeaderFetchItems(list[Any]):
+    """header_fetch_items' answer: equal to tokenize's list (the same items, the same token
+    types), and known to be in the shape the expression checked, so a FetchPreparer need not
+    check it again: the items in the order UID, FLAGS, RFC822.SIZE, INTERNALDATE, [MODSEQ],
+    ENVELOPE, BODYSTRUCTURE, BODY[HEADER.FIELDS (REFERENCES)]; numbers of 1-20 digits; the
+    flags atoms (or None for an atom NIL); INTERNALDATE bytes; the ENVELOPE's ten fields
+    bytes or None, address lists None or lists of [name, None, mailbox, host] with bytes or
+    None each; the References literal as bytes.
+
+    `body_checked`: the BODYSTRUCTURE was read by the expressions (see _body_structure):
+    one part or a multipart of parts, each part [type, subtype, params, id, description,
+    encoding, size, (lines,) md5, disposition, language, location] with type, subtype and
+    encoding bytes, the others bytes or None, params None or a list of bytes pairs, the
+    disposition None or [bytes, params], size and lines digits; a multipart's tail is
+    [subtype, params, disposition, language, location] of the same kinds."""
+
+    __slots__ = ("body_checked",)
+
+    body_checked: bool
+
+
+# The item list, the ENVELOPE, an address list, an address: tokenize refuses a lower limit.
+_ENVELOPE_DEPTH = 4
+
+# The BODYSTRUCTURE's common shapes, read by regular expressions too: one non-message part,
+# or a multipart whose parts are all such parts (no nesting), each in the form Dovecot sends:
+#    ("type" "subtype" (params)|NIL id desc "encoding" size [lines] md5 disposition lang loc)
+# with every string quoted (no escapes) or NIL in capitals, params as quoted pairs, a
+# disposition NIL or ("type" (params)|NIL), a language NIL or one string; a multipart ends in
+# "subtype" (params)|NIL disposition lang loc. Anything else goes to _fast_segment as before.
+_QUOTED = rb'"([^"\\\r\n]*)"'
+_PARAMS = rb'(NIL|\((?:"[^"\\\r\n]*" "[^"\\\r\n]*")(?: "[^"\\\r\n]*" "[^"\\\r\n]*")*\))'
+_EXTENSION = (
+    rb" (NIL|\("
+    + _QUOTED
+    + rb" "
+    + _PARAMS
+    + rb"\)) "
+    + _QUOTED_OR_NIL
+    + rb" "
+    + _QUOTED_OR_NIL
+    + rb"\)"
+)
+_PART = re.compile(
+    rb"\("
+    + _QUOTED
+    + rb" "
+    + _QUOTED
+    + rb" "
+    + _PARAMS
+    + rb" "
+    + _QUOTED_OR_NIL
+    + rb" "
+    + _QUOTED_OR_NIL
+    + rb" "
+    + _QUOTED
+    + rb" (\d{1,20})(?: (\d{1,20}))? "
+    + _QUOTED_OR_NIL
+    + _EXTENSION
+)
+_MULTIPART_END = re.compile(rb" " + _QUOTED + rb" " + _PARAMS + _EXTENSION)
+# Lists nested in a multipart: the part, its parameters or disposition, the latter's
+# parameters (tokenize counts the BODYSTRUCTURE's own list as the first level).
+_STRUCTURE_DEPTH = 4
+
+
+def _params(text: bytes) -> list[Any] | None:
+    # Validated pairs of quoted strings without escapes: the contents lie between quotes.
+    return None if text == b"NIL" else text.split(b'"')[1::2]
+
+
+def _part_tokens(m: re.Match[bytes]) -> list[Any]:
+    (major, minor, params, part_id, description, encoding, size, lines, md5, disposition,
+     disposition_type, disposition_params, language, location) = m.groups()  # fmt: skip
+    tokens: list[Any] = [
+        major,
+        minor,
+        _params(params),
+        part_id,
+        description,
+        encoding,
+        size.decode("ascii"),
+    ]
+    if lines is not None:
+        tokens.append(lines.decode("ascii"))
+    tokens += (
+        md5,
+        None if disposition == b"NIL" else [disposition_type, _params(disposition_params)],
+        language,
+        location,
+    )
+    return tokens
+
+
+def _body_structure(text: bytes, max_depth: int) -> list[Any] | None:
+    """tokenize's tokens of a BODYSTRUCTURE in a common shape (see above), else None."""
+    if max_depth < _STRUCTURE_DEPTH:
+        return None
+    if text.startswith(b'("'):
+        m = _PART.fullmatch(text)
+        return None if m is None else _part_tokens(m)
+    if not text.startswith(b"(("):
+        return None
+    tokens: list[Any] = []
+    pos = 1
+    while True:
+        m = _PART.match(text, pos)
+        if m is None:
+            return None
+        tokens.append(_part_tokens(m))
+        pos = m.end()
+        if text.startswith(b"(", pos):
+            continue
+        if text.startswith(b" (", pos):
+            pos += 1
+            continue
+        break
+    end = _MULTIPART_END.fullmatch(text, pos)
+    if end is None:
+        return None
+    (subtype, params, disposition, disposition_type, disposition_params, language,
+     location) = end.groups()  # fmt: skip
+    tokens += (
+        subtype,
+        _params(params),
+        None if disposition == b"NIL" else [disposition_type, _params(disposition_params)],
+        language,
+        location,
+    )
+    return tokens
+
+
 def _addresses(value: bytes) -> list[Any] | None:
     if value == b"NIL":
         return None
@@ -257,6 +397,8 @@ def _addresses(value: bytes) -> list[Any] | None:
 def header_fetch_items(raw: bytes, start: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
     """tokenize(raw, start)[0] when raw[start:] is a regular header-sync FETCH answer (see
     above), else None (tokenize decides, errors included)."""
+    if max_depth < _ENVELOPE_DEPTH:
+        return None
     m = _HEADER_FETCH.match(raw, start)
     if m is None:
         return None
@@ -265,29 +407,36 @@ def header_fetch_items(raw: bytes, start: int, max_depth: int = DEFAULT_MAX_DEPT
         return None
     # The BODYSTRUCTURE alone; any doubt (an error, a deep tree) is left to tokenize, which
     # sees it in place and says it the same way as for any response.
-    structure: list[Any] = []
-    stack: list[list[Any]] = []
-    try:
-        if _fast_segment(m[16], structure, stack, max_depth - 1) is not structure or stack:
+    body = _body_structure(m[16], max_depth - 1)
+    body_checked = body is not None
+    if body is None:
+        structure: list[Any] = []
+        stack: list[list[Any]] = []
+        try:
+            if _fast_segment(m[16], structure, stack, max_depth - 1) is not structure or stack:
+                return None
+        except (ParseError, LimitExceededError):
             return None
-    except (ParseError, LimitExceededError):
-        return None
-    if len(structure) != 1 or structure[0].__class__ is not list:
-        return None
+        if len(structure) != 1 or structure[0].__class__ is not list:
+            return None
+        body = structure[0]
     flags: list[Any] = m[2].decode("latin-1").split(" ") if m[2] else []
     for i, flag in enumerate(flags):
         if len(flag) == 3 and flag.upper() == "NIL":
             flags[i] = None
-    items: list[Any] = [
-        "UID",
-        m[1].decode("ascii"),
-        "FLAGS",
-        flags,
-        "RFC822.SIZE",
-        m[3].decode("ascii"),
-        "INTERNALDATE",
-        m[4],
-    ]
+    items = HeaderFetchItems(
+        (
+            "UID",
+            m[1].decode("ascii"),
+            "FLAGS",
+            flags,
+            "RFC822.SIZE",
+            m[3].decode("ascii"),
+            "INTERNALDATE",
+            m[4],
+        )
+    )
+    items.body_checked = body_checked
     if m[5] is not None:
         items += ("MODSEQ", [m[5].decode("ascii")])
     # From, Sender and Reply-To are mostly the same text: such lists are made once and
@@ -310,7 +459,7 @@ def header_fetch_items(raw: bytes, start: int, max_depth: int = DEFAULT_MAX_DEPT
         m[14],
         m[15],
     ]
-    items += ("ENVELOPE", envelope, "BODYSTRUCTURE", structure[0])
+    items += ("ENVELOPE", envelope, "BODYSTRUCTURE", body)
     items += (_REFERENCES_ITEM, raw[m.end() : end])
     return items
 
