@@ -369,10 +369,15 @@ def main() -> None:
         enqueue_rate = count / median([e for e, _ in runs])
         both = count / median([e + s for e, s in runs])
         ratio = send_rate / reference
-        verdict = "PASS" if ratio >= TARGET else "MISS"
+        # Only the plain figure does the same work as smtp-source; TLS is shown for its price.
+        verdict = (
+            f"(target >= {TARGET}x) {'PASS' if ratio >= TARGET else 'MISS'}"
+            if label == "plain"
+            else "(information: smtp-source has no TLS to compare with)"
+        )
         print(
             f"  ours, {label}: send {send_rate:,.0f} msg/s = {ratio:.3f}x smtp-source "
-            f"(target >= {TARGET}x) {verdict}; {send_rate / GUIDE_SOURCE_RATE:.3f}x the "
+            f"{verdict}; {send_rate / GUIDE_SOURCE_RATE:.3f}x the "
             f"guide's {GUIDE_SOURCE_RATE:,} msg/s"
         )
         print(
