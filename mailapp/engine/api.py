@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +55,9 @@ from mailapp.engine.reading import (
 from mailapp.engine.send_later import enqueue_not_before
 from mailapp.engine.sending import DeliveryStatus, SendingService, SendResult, SentSummary
 from mailapp.engine.sent_folder import SentFolderItem
+from mailapp.engine.store_upkeep import STATE_FILE as STORE_UPKEEP_STATE
+from mailapp.engine.store_upkeep import StoreUpkeep, UpkeepReport
+from mailapp.engine.store_upkeep import log as _upkeep_log
 from mailapp.engine.sync.changes import ChangeQueue, parse_flag
 from mailapp.engine.sync.imap_sync import ImapSync, IngestHook, SyncProgress, SyncReport
 from mailapp.engine.sync.imap_sync import ProgressCallback as SyncProgressCallback
@@ -387,22 +390,28 @@ class Engine:
         """Bring the account's folders (or only `folders`) up to date in the store."""
         account = self.get_account(name)
         if account.incoming_protocol is IncomingProtocol.POP3:  # POP3 fetch block below
-            return (await self._pop3_fetch(account, progress).fetch()).as_sync_report()
+            report = (await self._pop3_fetch(account, progress).fetch()).as_sync_report()
+            await self._clean_store_if_due()  # store upkeep block
+            return report
         sync = self._imap_sync(account, progress)
         try:
-            return await sync.sync(folders)
+            report = await sync.sync(folders)
         finally:
             await sync.disconnect()
+        await self._clean_store_if_due()  # store upkeep block: at most once a day
+        return report
 
     async def watch_account(
         self, name: str, stop: asyncio.Event, progress: SyncProgressCallback | None = None
     ) -> None:
         """Sync, then keep the Inbox current (IDLE) until `stop` is set."""
         account = self.get_account(name)
-        if account.incoming_protocol is IncomingProtocol.POP3:  # POP3 fetch block below
-            await self._pop3_fetch(account, progress).watch(stop)
-            return
-        await self._imap_sync(account, progress).watch(stop)
+        # store upkeep block: each finished pass may clean the store (at most once a day)
+        async with self._store_upkeep_while_watching(progress) as relay:
+            if account.incoming_protocol is IncomingProtocol.POP3:  # POP3 fetch block below
+                await self._pop3_fetch(account, relay).watch(stop)
+                return
+            await self._imap_sync(account, relay).watch(stop)
 
     async def list_folders(self, account: str | None = None) -> list[FolderRow]:
         database, _ = self._mail_store()
@@ -1075,3 +1084,72 @@ class Engine:
 
     # (end of the sent folder view block)
     # --- end sent folder view ---
+
+    # --- store upkeep ---
+    # (begin of the block owned by the store upkeep work; the substance is in
+    # engine.store_upkeep)
+
+    _store_upkeep: StoreUpkeep | None = None
+
+    @property
+    def store_upkeep(self) -> StoreUpkeep:
+        """The cleanup of the profile's message store (opened on first use)."""
+        if self._store_upkeep is None:
+            database, blobs = self._mail_store()
+            self._store_upkeep = StoreUpkeep(
+                database,
+                blobs,
+                drafts_dir=self.profile.root / "drafts",
+                state_file=self.profile.root / STORE_UPKEEP_STATE,
+            )
+        return self._store_upkeep
+
+    async def clean_store(self) -> UpkeepReport:
+        """Delete the bytes of messages nothing refers to any more (deleted mail, sent
+        messages removed from the outbox, their reports) and compact the pack files, now,
+        whenever the last run was; in a worker thread. Waits for a run already under way in
+        this process, then runs again."""
+        report = await asyncio.to_thread(self.store_upkeep.run)
+        assert report is not None  # run() waits for the lock
+        return report
+
+    async def _clean_store_if_due(self) -> UpkeepReport | None:
+        """After a successful sync: clean the store at most once a day. Never raises (a
+        failed cleanup must not turn a good sync into an error); failures are logged."""
+        try:
+            upkeep = self.store_upkeep
+            if not upkeep.due():
+                return None
+            return await asyncio.to_thread(upkeep.run_if_due)
+        except (MailAppError, OSError):
+            _upkeep_log.warning("cleaning the message store failed", exc_info=True)
+            return None
+
+    @contextlib.asynccontextmanager
+    async def _store_upkeep_while_watching(
+        self, progress: SyncProgressCallback | None
+    ) -> AsyncIterator[SyncProgressCallback]:
+        """A progress callback for a watch that also cleans the store (at most once a day)
+        each time a sync pass reports it is done; a cleanup still running when the watch
+        ends is waited for."""
+        tasks: set[asyncio.Task[UpkeepReport | None]] = set()
+
+        def relay(step: SyncProgress) -> None:
+            if progress is not None:
+                progress(step)
+            if step.phase == "done" and not tasks and self.store_upkeep.due():
+                task = asyncio.get_running_loop().create_task(self._clean_store_if_due())
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+
+        try:
+            yield relay
+        finally:
+            # Its worker thread cannot be stopped and the database must not be closed under
+            # it: let a cleanup under way finish (bounded work) rather than cancel it.
+            for task in list(tasks):
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await asyncio.shield(task)
+
+    # (end of the store upkeep block)
+    # --- end store upkeep ---

@@ -134,7 +134,9 @@ def _addresses(mailboxes: Iterable[Mailbox]) -> str:
     return ", ".join(str(m) for m in mailboxes)
 
 
-def _record(ref: DraftRef, draft: Draft, request_dsn: bool | None) -> dict[str, Any]:
+def draft_record(ref: DraftRef, draft: Draft, request_dsn: bool | None) -> dict[str, Any]:
+    """A draft as the drafts directory keeps it (JSON-ready); the outbox keeps the same record
+    with each queued message so Edit can reopen it (draft_from_record reads it back)."""
     attachments = []
     for att in draft.attachments:
         if att.path is None:
@@ -190,7 +192,8 @@ def _ref_from(local_id: str, data: dict[str, Any]) -> DraftRef:
     )
 
 
-def _draft_from(data: dict[str, Any]) -> Draft:
+def draft_from_record(data: dict[str, Any]) -> Draft:
+    """The Draft a draft_record describes."""
     attachments = tuple(
         Attachment(
             str(a["filename"]),
@@ -256,7 +259,7 @@ class LocalDrafts:
             self.directory.chmod(0o700)
         eml, record = self._paths(ref.local_id)
         _write_private(eml, raw)
-        text = json.dumps(_record(ref, draft, request_dsn), ensure_ascii=False, indent=1)
+        text = json.dumps(draft_record(ref, draft, request_dsn), ensure_ascii=False, indent=1)
         _write_private(record, text.encode("utf-8"))
 
     def read(self, local_id: str) -> SavedDraft:
@@ -268,7 +271,7 @@ class LocalDrafts:
         except (OSError, ValueError) as exc:
             raise InvalidDraftError(f"The saved draft {local_id} cannot be read: {exc}") from exc
         request_dsn = data.get("request_dsn")
-        return SavedDraft(_ref_from(local_id, data), _draft_from(data), request_dsn)
+        return SavedDraft(_ref_from(local_id, data), draft_from_record(data), request_dsn)
 
     def raw(self, local_id: str) -> bytes:
         eml, _ = self._paths(local_id)

@@ -31,8 +31,14 @@ from mailapp.core.delivery import (
 from mailapp.core.draft import Attachment, Draft
 from mailapp.core.errors import MessageNotFoundError
 from mailapp.core.model import Account
-from mailapp.engine import drafts as _drafts
-from mailapp.engine.drafts import DraftRef, LocalDrafts, SavedDraft, draft_message
+from mailapp.engine.drafts import (
+    DraftRef,
+    LocalDrafts,
+    SavedDraft,
+    draft_from_record,
+    draft_message,
+    draft_record,
+)
 from mailapp.engine.outbox_worker import (
     DEFAULT_LEASE_SECONDS,
     AccountLookup,
@@ -129,7 +135,7 @@ def _draft_record(
     if not _record_holds(draft) or any(a.path is None for a in draft.attachments):
         return None
     ref = DraftRef(account, "", composed.message_id, now_utc(), subject=draft.subject)
-    return json.dumps(_drafts._record(ref, draft, request_dsn), ensure_ascii=False)
+    return json.dumps(draft_record(ref, draft, request_dsn), ensure_ascii=False)
 
 
 def normalize_message_id(text: str) -> str:
@@ -350,7 +356,7 @@ class SendingService:
         server's or a recipient's logs for the attempt that failed."""
         record = await asyncio.to_thread(self.outbox.draft_for_edit, outbox_id)
         data = json.loads(record)
-        draft = _drafts._draft_from(data)
+        draft = draft_from_record(data)
         request_dsn = data.get("request_dsn")
         raw, message_id = await asyncio.to_thread(draft_message, draft, user_agent=USER_AGENT)
         ref = DraftRef(

@@ -141,6 +141,7 @@ class BlobStore:
             raise StoreError("this message store has no database, so it cannot keep packs")
         digests = [digest_of(data) for data in items]
         known = self._known(digests)
+        self._refresh(known)
         todo: list[tuple[str, bytes]] = []
         for digest, data in zip(digests, items, strict=True):
             if digest in known:
@@ -173,6 +174,23 @@ class BlobStore:
             " VALUES (?, ?, ?, ?, ?)",
             [(r.digest, staged.name, r.offset, r.length, now) for r in staged.records],
         )
+
+    def _refresh(self, digests: Collection[str]) -> None:
+        """Bytes stored again count as new: delete_unreferenced keeps only what is younger
+        than its grace period among what its snapshot of references did not name, and a
+        writer reusing old unreferenced bytes commits its row after that snapshot."""
+        if not digests:
+            return
+        packed = self._packed(digests)
+        if packed and self.database is not None:
+            with self.database.write() as connection:
+                connection.execute(
+                    "UPDATE blob_packs SET created = ?"
+                    " WHERE digest IN (SELECT value FROM json_each(?))",
+                    (int(time.time()), json.dumps(sorted(packed))),
+                )
+        for digest in set(digests) - packed:
+            _touch(self.path_for(digest))
 
     def _known(self, digests: Sequence[str]) -> set[str]:
         """Which of the digests are stored already (packed, or a whole file)."""
@@ -209,8 +227,10 @@ class BlobStore:
                 digest = digest_of(data)
                 digests.append(digest)
                 final = self.path_for(digest)
-                if digest in seen or _has_size(final, len(data)):
+                if digest in seen:
                     continue
+                if _has_size(final, len(data)) and _touch(final):
+                    continue  # stored already; now young again (see _refresh)
                 seen.add(digest)
                 self._ensure_dir(final.parent)
                 tmp = self._tmp_dir() / f"{digest[:16]}.{secrets.token_hex(8)}"
@@ -503,6 +523,15 @@ def _write_file(job: tuple[Path, Path, bytes, bool]) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _touch(path: Path) -> bool:
+    """Give an existing file the current time; False when it is gone (write it again)."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _has_size(path: Path, size: int) -> bool:

@@ -276,3 +276,25 @@ def test_get_many_reads_packed_files_and_reports_the_rest(tmp_path: Path, db: Da
     assert got[0] == got[4] == mails(10)[0] and got[1] == b"a file of its own\r\n"
     assert isinstance(got[2], StoreError) and "missing" in got[2].message
     assert isinstance(got[3], StoreError) and "damaged" in got[3].message
+
+
+def test_bytes_stored_again_are_young_again(tmp_path: Path, db: Database) -> None:
+    """A writer reusing old unreferenced bytes commits its row after the cleanup took its
+    snapshot of references: storing them again must restart their grace period."""
+    store = BlobStore(tmp_path / "messages", db)
+    packed = store.put_many(mails(PACK_MIN_ITEMS, "p"))
+    single = store.put(b"Subject: alone\r\n\r\nonly one\r\n")
+    age_rows(db)
+    for path in [*pack_files(store), store.path_for(single)]:
+        age(path)
+    # Stored again (a re-download, the same attachment queued again), not yet referenced.
+    assert store.put_many(mails(PACK_MIN_ITEMS, "p")) == packed
+    assert store.put(b"Subject: alone\r\n\r\nonly one\r\n") == single
+    assert store.delete_unreferenced(set()) == 0
+    assert all(store.exists(d) for d in [*packed, single])
+    # Once old again and still unreferenced, they go.
+    age_rows(db)
+    for path in [*pack_files(store), store.path_for(single)]:
+        age(path)
+    assert store.delete_unreferenced(set()) == PACK_MIN_ITEMS + 1
+    assert not any(store.exists(d) for d in [*packed, single])

@@ -17,7 +17,7 @@ from mailapp.core.errors import MailAppError
 Handler = Callable[[argparse.Namespace], int]
 
 # Command group modules under mailapp.app.cli, in the order `mailapp --help` lists them.
-COMMAND_GROUPS: tuple[str, ...] = ("account", "send", "report", "discover", "mail")
+COMMAND_GROUPS: tuple[str, ...] = ("account", "send", "report", "discover", "mail", "store")
 
 
 def build_parser() -> argparse.ArgumentParser:
