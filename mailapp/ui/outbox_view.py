@@ -62,6 +62,32 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("OutboxView", text)
 
 
+def refusal_text(refusal: str) -> str:
+    """Why Edit is off, in the window's language: the store gives its reasons (the EDIT_*
+    sentences of store.outbox) in English; any other sentence is shown as it is."""
+    known = {
+        "It is being sent right now.": _tr("It is being sent right now."),
+        (
+            "It may already have been sent: the connection broke after the message was handed "
+            "to the server, before the server confirmed it."
+        ): _tr(
+            "It may already have been sent: the connection broke after the message was handed "
+            "to the server, before the server confirmed it."
+        ),
+        ("The server already took it for some recipients, so it cannot be changed any more."): _tr(
+            "The server already took it for some recipients, so it cannot be changed any more."
+        ),
+        (
+            "It was queued without its draft (by an older version of mailapp), so it cannot be "
+            "opened for editing."
+        ): _tr(
+            "It was queued without its draft (by an older version of mailapp), so it cannot be "
+            "opened for editing."
+        ),
+    }
+    return known.get(refusal, refusal)
+
+
 def reason_text(entry: OutboxEntry) -> str:
     """Why the message is still here, in one sentence (never empty)."""
     if entry.state is OutboxState.SENDING:
@@ -388,7 +414,7 @@ class OutboxView(QWidget):
         )
         self.retry_button.setEnabled(not busy)
         self.delete_button.setEnabled(not busy)
-        refusal = entry.edit_refusal
+        refusal = None if entry.edit_refusal is None else refusal_text(entry.edit_refusal)
         if refusal is None and self._composer_factory() is None:
             refusal = _tr("There is no window to open a composer in.")
         self.edit_button.setEnabled(refusal is None and not busy)

@@ -2538,225 +2538,245 @@
 <context>
     <name>OutboxView</name>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="68" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="69" />
+        <source>It is being sent right now.</source>
+        <translation>Sie wird gerade gesendet.</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/outbox_view.py" line="74" />
+        <source>It may already have been sent: the connection broke after the message was handed to the server, before the server confirmed it.</source>
+        <translation>Sie wurde womöglich schon gesendet: Die Verbindung brach ab, nachdem die Nachricht dem Server übergeben war und bevor er sie bestätigte.</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/outbox_view.py" line="78" />
+        <source>The server already took it for some recipients, so it cannot be changed any more.</source>
+        <translation>Der Server hat sie für einige Empfänger schon angenommen, daher lässt sie sich nicht mehr ändern.</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/outbox_view.py" line="84" />
+        <source>It was queued without its draft (by an older version of mailapp), so it cannot be opened for editing.</source>
+        <translation>Sie wurde ohne ihren Entwurf in den Postausgang gelegt (von einer älteren mailapp-Version) und lässt sich daher nicht zum Bearbeiten öffnen.</translation>
+    </message>
+    <message>
+        <location filename="../../mailapp/ui/outbox_view.py" line="94" />
         <source>Being sent now.</source>
         <translation>Wird gerade gesendet.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="73" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="99" />
         <source>Waiting to be sent.</source>
         <translation>Wartet auf den Versand.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="74" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="100" />
         <source>Waiting for the next attempt.</source>
         <translation>Wartet auf den nächsten Versuch.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="81" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="107" />
         <source>soon</source>
         <translation>bald</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="84" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="110" />
         <source>needs you</source>
         <translation>wartet auf Sie</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="86" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="112" />
         <source>only if you say so</source>
         <translation>nur auf Ihre Anweisung</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="98" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="124" />
         <source>Last reply%1: %2</source>
         <translation>Letzte Antwort%1: %2</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="135" />
         <source>Subject</source>
         <translation>Betreff</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="135" />
         <source>To</source>
         <translation>An</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="135" />
         <source>State</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="135" />
         <source>Reason</source>
         <translation>Grund</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="109" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="135" />
         <source>Next try</source>
         <translation>Nächster Versuch</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="160" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="186" />
         <source>State: %1</source>
         <translation>Status: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="164" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="354" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="451" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="466" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="190" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="380" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="477" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="492" />
         <source>(no subject)</source>
         <translation>(kein Betreff)</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="195" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="221" />
         <source>Outbox</source>
         <translation>Postausgang</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="207" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="233" />
         <source>Outbox messages</source>
         <translation>Nachrichten im Postausgang</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="227" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="253" />
         <source>The Outbox is empty: everything you wrote has been handed to the server.</source>
         <translation>Der Postausgang ist leer: Alles, was Sie geschrieben haben, wurde an den Server übergeben.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="259" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="282" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="382" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="285" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="308" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="408" />
         <source>&amp;Retry now</source>
         <translation>&amp;Jetzt erneut versuchen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="262" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="284" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="288" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="310" />
         <source>&amp;Edit…</source>
         <translation>&amp;Bearbeiten…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="264" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="290" />
         <source>Edit</source>
         <translation>Bearbeiten</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="266" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="286" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="292" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="312" />
         <source>&amp;Delete…</source>
         <translation>&amp;Löschen…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="268" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="294" />
         <source>Delete</source>
         <translation>Löschen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="356" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="382" />
         <source>%1: “%2” to %3</source>
         <translation>%1: „%2“ an %3</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="359" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="385" />
         <source>Reason: %1</source>
         <translation>Grund: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="382" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="408" />
         <source>&amp;Send again…</source>
         <translation>Erneut &amp;senden…</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="383" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="409" />
         <source>Send again</source>
         <translation>Erneut senden</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="383" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="409" />
         <source>Retry now</source>
         <translation>Jetzt erneut versuchen</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="385" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="411" />
         <source>It may already have arrived: you decide, after a warning.</source>
         <translation>Sie ist möglicherweise schon angekommen: Sie entscheiden, nach einer Warnung.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="387" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="413" />
         <source>Try to send it now instead of waiting for the next attempt.</source>
         <translation>Jetzt zu senden versuchen, statt auf den nächsten Versuch zu warten.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="393" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="419" />
         <source>There is no window to open a composer in.</source>
         <translation>Es gibt kein Fenster, in dem die Nachricht zum Bearbeiten geöffnet werden kann.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="397" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="423" />
         <source>Take it out of the Outbox and open it in the composer; it is not sent until you send it again, and closing the composer keeps it in Drafts.</source>
         <translation>Aus dem Postausgang nehmen und im Verfassen-Fenster öffnen; sie wird erst gesendet, wenn Sie sie erneut senden, und beim Schließen bleibt sie bei den Entwürfen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="401" />
-        <location filename="../../mailapp/ui/outbox_view.py" line="408" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="427" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="434" />
         <source>Cannot be edited: %1</source>
         <translation>Kann nicht bearbeitet werden: %1</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="419" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="445" />
         <source>1 attempt so far</source>
         <translation>bisher 1 Versuch</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="421" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="447" />
         <source>%1 attempts so far</source>
         <translation>bisher %1 Versuche</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="424" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="450" />
         <source>Next attempt at %1 (%2); it is also tried when the network comes back.</source>
         <translation>Nächster Versuch um %1 (%2); sie wird auch versucht, sobald das Netzwerk zurück ist.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="429" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="455" />
         <source>It stays here until you retry, edit or delete it.</source>
         <translation>Sie bleibt hier, bis Sie sie erneut versuchen, bearbeiten oder löschen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="432" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="458" />
         <source>The connection broke after the message went out and before the server confirmed it: it may already have arrived. mailapp never sends it again on its own.</source>
         <translation>Die Verbindung brach ab, nachdem die Nachricht hinausging und bevor der Server sie bestätigte: Sie ist möglicherweise schon angekommen. mailapp sendet sie nie von selbst erneut.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="446" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="472" />
         <source>Send this message again?</source>
         <translation>Diese Nachricht erneut senden?</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="448" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="474" />
         <source>“%1” may already have arrived: the connection broke right after it went out, before the server confirmed it. Sending it again can give the recipients two copies.</source>
         <translation>„%1“ ist möglicherweise schon angekommen: Die Verbindung brach direkt nach dem Versand ab, bevor der Server sie bestätigte. Erneutes Senden kann den Empfängern zwei Kopien bringen.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="452" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="478" />
         <source>&amp;Send again</source>
         <translation>Erneut &amp;senden</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="464" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="490" />
         <source>Delete this message?</source>
         <translation>Diese Nachricht löschen?</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="465" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="491" />
         <source>“%1” will not be sent and is removed from the Outbox.</source>
         <translation>„%1“ wird nicht gesendet und aus dem Postausgang entfernt.</translation>
     </message>
     <message>
-        <location filename="../../mailapp/ui/outbox_view.py" line="468" />
+        <location filename="../../mailapp/ui/outbox_view.py" line="494" />
         <source>&amp;Delete</source>
         <translation>&amp;Löschen</translation>
     </message>
