@@ -8,15 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import imaplib
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli_profile import CliProfile
 
 from mailapp.core.model import (
     Account,
@@ -187,31 +185,12 @@ async def test_an_indexer_stopped_half_way_resumes(
 def test_cli_sync_bodies_all_leaves_body_words_searchable(
     mailstack: Any, mailbox: tuple[str, str], tmp_path: Path
 ) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_text(mailbox[1] + "\n")
-    secret.chmod(0o600)
-    profile = tmp_path / "profile"
-    env = dict(os.environ)
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    env.pop("MAILAPP_PROFILE", None)
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "mailapp", "--profile", str(profile), *args],
-            capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=False,
-        )  # fmt: skip
-
-    added = cli(
-        "account", "add", "work", "--email", mailbox[0], "--display-name", "Test",
-        "--imap", f"{mailstack.host}:{mailstack.ports.imap}", "--incoming-security", "starttls",
-        "--smtp", f"{mailstack.host}:{mailstack.ports.submission}", "--smtp-security", "starttls",
-        "--user", mailbox[0], "--password-command", f"cat '{secret}'",
-        "--ca-file", str(mailstack.ca_file),
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    profile = CliProfile(tmp_path, mailbox[1])
+    profile.add_imap_account("work", mailstack, mailbox[0])
+    cli = profile.run
     synced = cli("sync", "--bodies", "all")
     assert synced.returncode == 0, synced.stderr
-    database = Database.open(profile / "mail.sqlite3")
+    database = Database.open(profile.profile / "mail.sqlite3")
     try:
         assert BodyTextQueue(database).count() == 0
         search = SearchRepository(database)

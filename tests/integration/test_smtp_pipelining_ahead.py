@@ -23,6 +23,7 @@ import pytest
 from support.fake_server import FakeServer, Step, drain, drop, expect, line, read_until, send
 from support.fake_server import starttls as tls_step
 from support.mailstack import Certificates, MailStack, MailUser, generate_certificates
+from support.smtp_recording import dotted_message, recording_mx_session
 
 from mailapp.core.delivery import OutboxState
 from mailapp.core.draft import Draft, Mailbox, Notify
@@ -47,11 +48,7 @@ PIPELINED = ("AUTH PLAIN", "PIPELINING", "DSN", "SIZE 100000", "ENHANCEDSTATUSCO
 
 
 def message(subject: str, to: str) -> bytes:
-    return (
-        f"From: <{SENDER}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n"
-        f"Message-ID: <{subject.replace(' ', '-')}@sender.test>\r\n\r\n"
-        "Hello.\r\n.a line starting with a dot\r\n"
-    ).encode()
+    return dotted_message(SENDER, subject, to)
 
 
 def recipients(*addresses: str) -> tuple[EnvelopeRecipient, ...]:
@@ -71,23 +68,8 @@ async def mx(
     mailstack: MailStack, people: dict[str, MailUser]
 ) -> AsyncIterator[tuple[SmtpSession, list[bytes]]]:
     """A session to the mx service (STARTTLS, no login) and the list of its writes."""
-    settings = ServerSettings(mailstack.host, mailstack.ports.mx, Security.STARTTLS, "")
-    session = SmtpSession(settings, TlsTrust(ca_file=str(mailstack.ca_file)))
-    await session.connect()
-    protocol = session.smtp.protocol
-    assert protocol is not None
-    writes: list[bytes] = []
-    original = protocol.write
-
-    def recording(data: bytes) -> None:
-        writes.append(bytes(data))
-        original(data)
-
-    protocol.write = recording  # type: ignore[method-assign]
-    try:
-        yield session, writes
-    finally:
-        await session.quit()
+    async with recording_mx_session(mailstack) as recorded:
+        yield recorded
 
 
 @pytest.mark.mailstack

@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from support.mailstack import MailStack, MailUser
+from support.smtp_recording import dotted_message, recording_mx_session
 
 from mailapp.core.draft import Notify
-from mailapp.core.model import Security, ServerSettings, TlsTrust
 from mailapp.transport.smtp import (
     DsnRequest,
     EnvelopeRecipient,
@@ -43,31 +43,12 @@ async def mx(
     mailstack: MailStack, people: dict[str, MailUser]
 ) -> AsyncIterator[tuple[SmtpSession, list[bytes]]]:
     """A session to the mx service (STARTTLS, no login) and the list of its writes."""
-    settings = ServerSettings(mailstack.host, mailstack.ports.mx, Security.STARTTLS, "")
-    session = SmtpSession(settings, TlsTrust(ca_file=str(mailstack.ca_file)))
-    await session.connect()
-    protocol = session.smtp.protocol
-    assert protocol is not None
-    writes: list[bytes] = []
-    original = protocol.write
-
-    def recording(data: bytes) -> None:
-        writes.append(bytes(data))
-        original(data)
-
-    protocol.write = recording  # type: ignore[method-assign]
-    try:
-        yield session, writes
-    finally:
-        await session.quit()
+    async with recording_mx_session(mailstack) as recorded:
+        yield recorded
 
 
 def message(subject: str, to: str) -> bytes:
-    return (
-        f"From: <{SENDER}>\r\nTo: <{to}>\r\nSubject: {subject}\r\n"
-        f"Message-ID: <{subject.replace(' ', '-')}@sender.test>\r\n\r\n"
-        "Hello.\r\n.a line starting with a dot\r\n"
-    ).encode()
+    return dotted_message(SENDER, subject, to)
 
 
 async def test_a_refused_recipient_in_a_pipelined_group_keeps_its_own_reply(

@@ -274,6 +274,8 @@ def _watch(engine: Engine, accounts: list[Account], progress: Any) -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
+            # Windows' event loops have no signal handlers: Ctrl+C then ends the watch with
+            # KeyboardInterrupt instead of a clean stop.
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
         await asyncio.gather(
