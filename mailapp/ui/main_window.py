@@ -43,7 +43,6 @@ from mailapp.core.replies import (
     ReplyKind,
     build_forward,
     build_reply,
-    default_date_text,
 )
 from mailapp.engine.api import Engine, FolderRole, FolderRow, MessageFlag, SentFolderItem
 from mailapp.ui.account_wizard import AccountWizard
@@ -740,13 +739,9 @@ class MainWindow(QMainWindow):
         forward = kind is ReplyKind.FORWARD
         date_text = None
         if original.date is not None:
-            locale = QLocale()
-            if locale.language() is QLocale.Language.C:
-                # The C locale's short form ("29 11 2026 12:02") reads badly: ISO instead.
-                date_text = default_date_text(original.date)
-            else:
-                moment = QDateTime.fromSecsSinceEpoch(int(original.date.timestamp()))
-                date_text = locale.toString(moment, QLocale.FormatType.ShortFormat)
+            # A bare C locale was replaced at start-up (translations.install_translator).
+            moment = QDateTime.fromSecsSinceEpoch(int(original.date.timestamp()))
+            date_text = QLocale().toString(moment, QLocale.FormatType.ShortFormat)
         if forward:
             words = ForwardWords(
                 title=self.tr("-------- Forwarded Message --------"),
